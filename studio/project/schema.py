@@ -145,6 +145,13 @@ class Take(_Strict):
         return check_relative_path(v)
 
 
+class Transition(_Strict):
+    """The cut *into* a clip."""
+
+    kind: TransitionKind = TransitionKind.CUT
+    duration: float = Field(0.0, ge=0, le=10)
+
+
 class Shot(_Strict):
     id: str = Field(default_factory=new_id)
     params: GenParams = Field(default_factory=GenParams)
@@ -153,13 +160,9 @@ class Shot(_Strict):
     takes: list[Take] = Field(default_factory=list)
     chosen_take: str | None = None
     error: str = ""
-
-
-class Transition(_Strict):
-    """The cut *into* a clip."""
-
-    kind: TransitionKind = TransitionKind.CUT
-    duration: float = Field(0.0, ge=0, le=10)
+    # The planned cut into this shot (from the storyboard), kept before any take exists; the
+    # document keeps it equal to the shot's timeline clip transition once there is one.
+    transition: Transition = Field(default_factory=Transition)
 
 
 class TimelineClip(_Strict):
