@@ -1,0 +1,120 @@
+"""Checkpoints: safetensors weights + a JSON config beside them + the weights' content hash.
+
+Loading never unpickles. Every way a checkpoint can be wrong (missing, truncated, not safetensors,
+hash or shape mismatch) is a CheckpointError with one line naming the file and the fault.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorsError
+from safetensors.torch import load_file, save_file
+
+from model_runtime.errors import CheckpointError
+from model_runtime.model import VideoDiffusionModel
+from model_runtime.uvit import UViTConfig
+
+FORMAT = "vstudio-uvit-1"
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
+DEFAULT_NAME = "vstudio-toy"
+
+
+def default_checkpoint() -> Path:
+    return ASSETS / f"{DEFAULT_NAME}.safetensors"
+
+
+def paths_for(path: str | os.PathLike) -> tuple[Path, Path]:
+    """Accepts the .safetensors, the .json or the stem; returns (weights, config)."""
+    p = Path(path)
+    if p.suffix in (".safetensors", ".json"):
+        p = p.with_suffix("")
+    return p.with_suffix(".safetensors"), p.with_suffix(".json")
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write_bytes(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(model: VideoDiffusionModel, path: str | os.PathLike, meta: dict | None = None, half: bool = False) -> str:
+    """Writes weights then config (atomically, each); returns the content hash."""
+    weights, config = paths_for(path)
+    dtype = torch.float16 if half else torch.float32
+    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in model.state_dict().items()}
+    _atomic_write_bytes(weights, lambda tmp: save_file(state, tmp, metadata={"format": FORMAT}))
+    digest = file_hash(weights)
+    doc = {"format": FORMAT, "config": model.cfg.to_dict(), "sha256": digest, "dtype": str(dtype).removeprefix("torch."),
+           "meta": meta or {}}
+    _atomic_write_bytes(config, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=2)))
+    return digest
+
+
+def read_config(path: str | os.PathLike) -> tuple[UViTConfig, dict]:
+    weights, config = paths_for(path)
+    if not config.exists():
+        raise CheckpointError(f"{config}: config file is missing (a checkpoint is NAME.safetensors + NAME.json)")
+    try:
+        doc = json.loads(config.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{config}: config is not valid JSON ({e.msg if hasattr(e, 'msg') else e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise CheckpointError(f"{config}: not a {FORMAT} checkpoint config")
+    try:
+        cfg = UViTConfig.from_dict(doc["config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{config}: bad model config ({e})") from None
+    return cfg, doc
+
+
+def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[VideoDiffusionModel, dict]:
+    """Returns (model in eval mode, info with model_id, checkpoint_hash, meta)."""
+    weights, config = paths_for(path)
+    if not weights.exists():
+        raise CheckpointError(f"{weights}: checkpoint weights not found")
+    cfg, doc = read_config(path)
+    digest = file_hash(weights)
+    if doc.get("sha256") and doc["sha256"] != digest:
+        raise CheckpointError(f"{weights}: content hash does not match its config (truncated or replaced file)")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorsError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{weights}: not a readable safetensors file ({str(e).splitlines()[0][:120]})") from None
+    model = VideoDiffusionModel(cfg)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    if missing or extra:
+        what = f"missing {missing[0]}" if missing else f"unexpected {extra[0]}"
+        raise CheckpointError(f"{weights}: weights do not match the config ({what}, {len(missing)} missing, {len(extra)} extra)")
+    for k, v in expected.items():
+        if state[k].shape != v.shape:
+            raise CheckpointError(f"{weights}: weights do not match the config ({k} is {tuple(state[k].shape)}, "
+                                  f"expected {tuple(v.shape)})")
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    model.to(device).eval()
+    info = {"model_id": weights.stem, "checkpoint_hash": digest, "meta": doc.get("meta", {}), "path": str(weights)}
+    return model, info

@@ -1,0 +1,118 @@
+"""Generate a clip from a prompt: `python -m model_runtime.generate --prompt "..." --out clip.mp4|clip.npy`.
+
+`.npy` is uint8 T×H×W×3 at the model's native size; `.mp4` is upscaled for viewing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from model_runtime.errors import RuntimeUserError
+
+
+def _fail(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+def write_clip(path: Path, frames: np.ndarray, fps: float) -> None:
+    """Atomic: a temporary file in the target folder, then os.replace; nothing left on failure."""
+    from model_runtime import video_io
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix == ".npy":
+            with open(tmp, "wb") as f:
+                np.save(f, frames, allow_pickle=False)
+        else:
+            video_io.write_mp4(tmp, frames, fps)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m model_runtime.generate", description=__doc__.splitlines()[0])
+    ap.add_argument("--prompt", required=True)
+    ap.add_argument("--negative-prompt", default="")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--sampler", default="dpmpp_2m", choices=["ddpm", "ddim", "dpmpp_2m"])
+    ap.add_argument("--guidance", type=float, default=None, help="classifier-free guidance (default: the model's)")
+    ap.add_argument("--frames", type=int, default=None, help="longer than the model's clip = chained extend")
+    ap.add_argument("--image", help="first frame (PNG/JPEG): image-to-video")
+    ap.add_argument("--extend", help="clip (.npy/.mp4) whose last frames open the new one")
+    ap.add_argument("--video", help="source clip for video-to-video")
+    ap.add_argument("--strength", type=float, default=0.6, help="video-to-video noise strength (0, 1]")
+    ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--random-init", action="store_true", help="untrained model, for plumbing tests")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+
+    out = Path(args.out)
+    if out.suffix not in (".mp4", ".npy"):
+        return _fail(f"--out must end in .mp4 or .npy, got {out.name!r}")
+    modes = [m for m, v in (("i2v", args.image), ("extend", args.extend), ("v2v", args.video)) if v]
+    if len(modes) > 1:
+        return _fail("use only one of --image, --extend and --video")
+    try:
+        from model_runtime import video_io
+        from model_runtime.pipeline import GenerationRequest, Generator
+
+        image = video = None
+        for name, p in (("--image", args.image), ("--extend", args.extend), ("--video", args.video)):
+            if p and not Path(p).exists():
+                return _fail(f"{name} file not found: {p}")
+        try:
+            if args.image:
+                image = video_io.read_image(args.image)
+            if args.extend or args.video:
+                video = video_io.read_video(args.extend or args.video)
+        except (ValueError, OSError, RuntimeError) as e:
+            return _fail(str(e).splitlines()[0])
+        gen = Generator(checkpoint=args.checkpoint, device=args.device, random_init=args.random_init)
+        guidance = args.guidance if args.guidance is not None else float(
+            gen.info.get("config", {}).get("extra", {}).get("guidance", 3.0))
+        req = GenerationRequest(prompt=args.prompt, negative_prompt=args.negative_prompt, seed=args.seed,
+                                steps=args.steps, sampler=args.sampler, guidance=guidance, frames=args.frames,
+                                mode=modes[0] if modes else "t2v", image=image, video=video, strength=args.strength)
+        unknown = gen.unknown_words(args.prompt)
+        if unknown:
+            print(f"warning: words the model does not know (ignored): {', '.join(unknown)}", file=sys.stderr)
+        bar = None
+        if not args.quiet:
+            from tqdm import tqdm
+            bar = tqdm(unit="step", file=sys.stderr, dynamic_ncols=True)
+
+        def progress(step, total, _preview):
+            if bar is not None:
+                bar.total = total
+                bar.n = step
+                bar.refresh()
+            return False
+
+        frames = gen.generate(req, callback=progress)
+        if bar is not None:
+            bar.close()
+        write_clip(out, frames, gen.cfg.fps)
+    except RuntimeUserError as e:
+        return _fail(str(e))
+    if not args.quiet:
+        print(f"{out}: {frames.shape[0]} frames, {frames.shape[2]}×{frames.shape[1]} native, "
+              f"{gen.info['model_id']} on {gen.info['device']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

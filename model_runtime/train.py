@@ -1,0 +1,315 @@
+"""Training: `python -m model_runtime.train --config CONFIG --out runs/NAME [--resume]`.
+
+Clips are rendered on the fly from the toy world (DataLoader workers). AdamW with warmup, EMA
+weights, condition dropout for classifier-free guidance, and known-frame conditioning (so the same
+model does image-to-video and extend). Resumable bit for bit: every random draw is a function of
+(seed, step, rank), and the state (weights, EMA, optimizer) is saved as safetensors + JSON.
+Runs under `torchrun --nproc_per_node=N` with DistributedDataParallel (gloo on CPU, nccl on GPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+from torch.utils.data import DataLoader, IterableDataset
+
+from model_runtime import checkpoint as ckpt
+from model_runtime import toyworld
+from model_runtime.diffusion import Schedule, noise_prediction_loss
+from model_runtime.errors import RuntimeUserError
+from model_runtime.model import VideoDiffusionModel
+from model_runtime.text import PAD, SLOTS, Tokenizer
+from model_runtime.uvit import UViTConfig
+
+DEFAULT_TRAIN = {
+    "batch": 32,  # per process
+    "lr": 3e-4,
+    "weight_decay": 0.01,
+    "warmup": 200,
+    "steps": 100_000,
+    "ema": 0.999,
+    "ema_warmup": True,
+    "p_uncond": 0.1,
+    "p_drop_slot": 0.15,  # leave a prompt slot out, as terse prompts do
+    "p_known": 0.25,  # share of clips trained with known first frames (i2v / extend)
+    "known_choices": [1, 4],
+    "grad_clip": 1.0,
+    "workers": 1,
+    "seed": 0,
+    "checkpoint_minutes": 5.0,
+    "autocast": True,
+}
+
+
+def load_config(path: str) -> tuple[UViTConfig, dict]:
+    p = Path(path)
+    if not p.exists():
+        raise RuntimeUserError("config", f"{path}: config file not found")
+    try:
+        doc = json.loads(p.read_text())
+        cfg = UViTConfig.from_dict(doc.get("model", {}))
+    except (json.JSONDecodeError, ValueError, TypeError) as e:
+        raise RuntimeUserError("config", f"{path}: {e}") from None
+    unknown = set(doc.get("train", {})) - set(DEFAULT_TRAIN)
+    if unknown:
+        raise RuntimeUserError("config", f"{path}: unknown train keys {', '.join(sorted(unknown))}")
+    return cfg, {**DEFAULT_TRAIN, **doc.get("train", {})}
+
+
+class ToyClips(IterableDataset):
+    """Yields whole batches for steps start, start+1, ... ; batch s is a pure function of (seed, s, rank),
+    and worker w makes the steps with s % workers == w (the DataLoader interleaves them back in order)."""
+
+    def __init__(self, cfg: UViTConfig, train: dict, start: int, rank: int):
+        self.cfg, self.train, self.start, self.rank = cfg, train, start, rank
+
+    def batch_for(self, step: int):
+        cfg, tr = self.cfg, self.train
+        rng = np.random.default_rng([tr["seed"], step, self.rank])
+        tok = Tokenizer(cfg.text_len)
+        clips, ids, known = [], [], []
+        for _ in range(tr["batch"]):
+            scene = toyworld.sample_scene(rng, "train")
+            clips.append(toyworld.render(scene, int(rng.integers(2**31)), size=cfg.size, frames=cfg.frames))
+            keep = tuple(bool(k) for k in rng.random(len(SLOTS)) >= tr["p_drop_slot"])
+            ids.append(tok.pad(tok.scene_ids(scene, keep)))
+            known.append(int(rng.choice(tr["known_choices"])) if rng.random() < tr["p_known"] else 0)
+        x = torch.from_numpy(np.stack(clips)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
+        return step, x, torch.tensor(ids), torch.tensor(known)
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        step = self.start + ((wid - self.start) % nw)
+        while True:
+            yield self.batch_for(step)
+            step += nw
+
+
+# ---- state on disk (safetensors + JSON, never pickle) --------------------------------------------
+def _flat_optimizer(opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors, scalars = {}, {}
+    for idx, st in sd["state"].items():
+        for k, v in st.items():
+            if torch.is_tensor(v):
+                tensors[f"{idx}.{k}"] = v.contiguous()
+            else:
+                scalars[f"{idx}.{k}"] = v
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _restore_optimizer(opt: torch.optim.Optimizer, tensors: dict, meta: dict) -> None:
+    state: dict = {}
+    for key, v in tensors.items():
+        idx, k = key.split(".", 1)
+        state.setdefault(int(idx), {})[k] = v
+    for key, v in meta["scalars"].items():
+        idx, k = key.split(".", 1)
+        state.setdefault(int(idx), {})[k] = v
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def save_state(out: Path, step: int, model, ema, opt, cfg: UViTConfig, train: dict, elapsed: float) -> None:
+    tmp = out / "state.tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+    save_file({k: v.contiguous() for k, v in ema.state_dict().items()}, str(tmp / "ema.safetensors"))
+    opt_t, opt_meta = _flat_optimizer(opt)
+    save_file(opt_t, str(tmp / "optimizer.safetensors"))
+    (tmp / "state.json").write_text(json.dumps({"step": step, "optimizer": opt_meta, "model": cfg.to_dict(),
+                                                "train": train, "elapsed_s": elapsed}))
+    final = out / "state"
+    old = out / "state.old"
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    if old.exists():
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    # The EMA weights as a loadable checkpoint, for evaluation and shipping.
+    ckpt.save(ema, out / "ema", meta={"step": step, "train": train, "elapsed_s": elapsed})
+
+
+def load_state(out: Path, model, ema, opt) -> tuple[int, float]:
+    d = out / "state"
+    if not d.exists() and (out / "state.old").exists():
+        d = out / "state.old"  # interrupted between the two renames
+    if not d.exists():
+        raise RuntimeUserError("resume", f"{out}: nothing to resume (no state/ folder)")
+    meta = json.loads((d / "state.json").read_text())
+    model.load_state_dict(load_file(str(d / "model.safetensors")))
+    ema.load_state_dict(load_file(str(d / "ema.safetensors")))
+    _restore_optimizer(opt, load_file(str(d / "optimizer.safetensors")), meta["optimizer"])
+    return int(meta["step"]), float(meta.get("elapsed_s", 0.0))
+
+
+def lr_at(step: int, tr: dict) -> float:
+    return tr["lr"] * min(1.0, (step + 1) / max(1, tr["warmup"]))
+
+
+@torch.no_grad()
+def ema_update(ema, model, step: int, tr: dict) -> None:
+    decay = tr["ema"]
+    if tr["ema_warmup"]:
+        decay = min(decay, (1 + step) / (10 + step))
+    for e, p in zip(ema.parameters(), model.parameters(), strict=True):
+        e.lerp_(p.detach(), 1 - decay)
+
+
+def train(config: str, out: str, resume: bool = False, max_steps: int | None = None,
+          max_minutes: float | None = None, device: str = "auto", quiet: bool = False) -> dict:
+    cfg, tr = load_config(config)
+    out_p = Path(out)
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if distributed:
+        if dev.type == "cuda":
+            local = int(os.environ.get("LOCAL_RANK", "0"))
+            torch.cuda.set_device(local)
+            dev = torch.device("cuda", local)
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+
+    torch.manual_seed(tr["seed"])  # identical initial weights on every rank
+    model = VideoDiffusionModel(cfg).to(dev)
+    ema = VideoDiffusionModel(cfg).to(dev)
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        (no_decay if p.ndim < 2 or "pos_embed" in n or "embed.weight" in n else decay).append(p)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": tr["weight_decay"]},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=tr["lr"], betas=(0.9, 0.99))
+    step, elapsed = 0, 0.0
+    if resume and (out_p / "state").exists() or resume and (out_p / "state.old").exists():
+        step, elapsed = load_state(out_p, model, ema, opt)
+    elif resume:
+        raise RuntimeUserError("resume", f"{out}: nothing to resume (no state/ folder)")
+    if rank == 0:
+        out_p.mkdir(parents=True, exist_ok=True)
+        (out_p / "config.json").write_text(json.dumps({"model": cfg.to_dict(), "train": tr}, indent=2))
+    net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+    schedule = Schedule.cosine() if cfg.schedule == "cosine" else Schedule.linear()
+    end = tr["steps"] if max_steps is None else min(tr["steps"], step + max_steps)
+    loader = DataLoader(ToyClips(cfg, tr, step, rank), batch_size=None, num_workers=tr["workers"],
+                        persistent_workers=False, prefetch_factor=2 if tr["workers"] else None)
+    amp = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)) if tr["autocast"] else nullcontext
+
+    def model_fn(x, t, ids):
+        with amp():
+            return net(x, t, ids)
+
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+
+    old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)} \
+        if rank == 0 and threading_main() else {}
+    bar = None
+    if rank == 0 and not quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=end, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr)
+    last_ckpt = time.monotonic()
+    t_start = time.monotonic()
+    losses = []
+    null = torch.full((1, cfg.text_len), PAD, dtype=torch.long, device=dev)
+    try:
+        it = iter(loader)
+        while step < end:
+            s, x0, ids, known = next(it)
+            assert s == step, (s, step)
+            x0, ids, known = x0.to(dev), ids.to(dev), known.to(dev)
+            frame_idx = torch.arange(cfg.frames, device=dev)
+            known_mask = (frame_idx[None, :] < known[:, None]).view(-1, 1, cfg.frames, 1, 1)
+            g = torch.Generator(device="cpu").manual_seed(hash_seed(tr["seed"], step, rank))
+            for grp in opt.param_groups:
+                grp["lr"] = lr_at(step, tr)
+            loss = noise_prediction_loss(model_fn, x0, ids, null, schedule, p_uncond=tr["p_uncond"],
+                                         generator=g, known_mask=known_mask)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), tr["grad_clip"])
+            opt.step()
+            ema_update(ema, model, step, tr)
+            step += 1
+            losses.append(float(loss))
+            if bar is not None:
+                dt = time.monotonic() - t_start
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", gn=f"{float(gn):.2f}",
+                                clips_s=f"{(len(losses) * tr['batch'] * world) / max(dt, 1e-9):.1f}")
+                bar.update(1)
+            now = time.monotonic()
+            over_time = max_minutes is not None and (now - t_start) > max_minutes * 60
+            if distributed:
+                flag = torch.tensor([float(stop["now"] or over_time)], device=dev)
+                dist.all_reduce(flag)
+                halt = bool(flag.item() > 0)
+            else:
+                halt = stop["now"] or over_time
+            if rank == 0 and (now - last_ckpt > tr["checkpoint_minutes"] * 60 or step == end or halt):
+                save_state(out_p, step, model, ema, opt, cfg, tr, elapsed + now - t_start)
+                last_ckpt = now
+            if halt:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+        if distributed:
+            dist.barrier()
+            dist.destroy_process_group()
+    return {"step": step, "loss": float(np.mean(losses[-50:])) if losses else math.nan, "losses": losses}
+
+
+def hash_seed(seed: int, step: int, rank: int) -> int:
+    return (seed * 1_000_003 + step * 8191 + rank * 131) % (2**63 - 1)
+
+
+def threading_main() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m model_runtime.train", description=__doc__.splitlines()[0])
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--max-steps", type=int, default=None, help="stop after this many more steps")
+    ap.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this long")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        res = train(args.config, args.out, args.resume, args.max_steps, args.max_minutes, args.device)
+    except RuntimeUserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps({"step": res["step"], "loss": res["loss"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

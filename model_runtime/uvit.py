@@ -1,0 +1,205 @@
+"""Video U-ViT (Bao et al., "All are Worth Words", CVPR 2023), extended to space-time.
+
+Every input is a token: the diffusion time step, the text condition tokens and the noisy video's
+tubelet patches. Pre-LN transformer blocks; long skips join each shallow block to its mirrored deep
+block (concatenate, then linear); a 3x3x3 conv cleans up the unpatchified output.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class UViTConfig:
+    frames: int = 16
+    size: int = 32
+    channels: int = 3
+    patch: tuple[int, int, int] = (4, 4, 4)  # (pt, ph, pw) tubelet
+    width: int = 256
+    depth: int = 9  # in-blocks = out-blocks = depth // 2, plus one middle block
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    text_len: int = 8
+    text_width: int = 128
+    vocab_size: int = 64
+    text_layers: int = 2
+    fps: float = 8.0
+    schedule: str = "linear"
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.patch = tuple(int(p) for p in self.patch)
+        pt, ph, pw = self.patch
+        if self.frames % pt or self.size % ph or self.size % pw:
+            raise ValueError(f"frames {self.frames} and size {self.size} must be multiples of the patch {self.patch}")
+        if self.width % self.heads:
+            raise ValueError(f"width {self.width} must be a multiple of heads {self.heads}")
+
+    @property
+    def grid(self) -> tuple[int, int, int]:
+        pt, ph, pw = self.patch
+        return self.frames // pt, self.size // ph, self.size // pw
+
+    @property
+    def num_patches(self) -> int:
+        gt, gh, gw = self.grid
+        return gt * gh * gw
+
+    @property
+    def num_tokens(self) -> int:
+        return 1 + self.text_len + self.num_patches
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["patch"] = list(self.patch)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> UViTConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+def sincos_3d(grid: tuple[int, int, int], dim: int) -> torch.Tensor:
+    """Factorised sin-cos space-time position embedding: a third of the channels each for t, y, x."""
+    gt, gh, gw = grid
+    d_axis = (dim // 6) * 2
+    parts = []
+    for n, axis in ((gt, 0), (gh, 1), (gw, 2)):
+        pos = torch.arange(n, dtype=torch.float32)
+        freqs = 1.0 / (10000 ** (torch.arange(d_axis // 2, dtype=torch.float32) / max(d_axis // 2, 1)))
+        ang = pos[:, None] * freqs[None]
+        emb = torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)  # n × d_axis
+        shape = [1, 1, 1, d_axis]
+        shape[axis] = n
+        parts.append(emb.reshape(shape).expand(gt, gh, gw, d_axis))
+    pe = torch.cat(parts, dim=-1).reshape(gt * gh * gw, -1)
+    return F.pad(pe, (0, dim - pe.shape[1]))
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, d = x.shape
+        qkv = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])
+        return self.proj(out.transpose(1, 2).reshape(b, n, d))
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, skip: bool = False):
+        super().__init__()
+        self.skip_linear = nn.Linear(2 * dim, dim) if skip else None
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
+        if self.skip_linear is not None:
+            x = self.skip_linear(torch.cat([x, skip], dim=-1))
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class UViT(nn.Module):
+    """forward(x: B×C×T×H×W, t: B float time steps, context: B×L×text_width) -> predicted noise."""
+
+    def __init__(self, cfg: UViTConfig):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.width
+        self.patch_embed = nn.Conv3d(cfg.channels, d, kernel_size=cfg.patch, stride=cfg.patch)
+        self.time_embed = nn.Sequential(nn.Linear(d, 4 * d), nn.SiLU(), nn.Linear(4 * d, d))
+        self.context_embed = nn.Linear(cfg.text_width, d)
+        n_extra = 1 + cfg.text_len
+        pos = torch.zeros(1, cfg.num_tokens, d)
+        pos[0, n_extra:] = sincos_3d(cfg.grid, d)
+        self.pos_embed = nn.Parameter(pos)  # learned, starting from space-time sin-cos
+        half = cfg.depth // 2
+        self.in_blocks = nn.ModuleList(Block(d, cfg.heads, cfg.mlp_ratio) for _ in range(half))
+        self.mid_block = Block(d, cfg.heads, cfg.mlp_ratio)
+        self.out_blocks = nn.ModuleList(Block(d, cfg.heads, cfg.mlp_ratio, skip=True) for _ in range(half))
+        self.norm = nn.LayerNorm(d)
+        pt, ph, pw = cfg.patch
+        self.patch_dim = pt * ph * pw * cfg.channels
+        self.decoder_pred = nn.Linear(d, self.patch_dim)
+        self.final_layer = nn.Conv3d(cfg.channels, cfg.channels, 3, padding=1)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def unpatchify(self, x: torch.Tensor) -> torch.Tensor:
+        cfg = self.cfg
+        gt, gh, gw = cfg.grid
+        pt, ph, pw = cfg.patch
+        b = x.shape[0]
+        x = x.reshape(b, gt, gh, gw, cfg.channels, pt, ph, pw)
+        x = x.permute(0, 4, 1, 5, 2, 6, 3, 7)
+        return x.reshape(b, cfg.channels, gt * pt, gh * ph, gw * pw)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        patches = self.patch_embed(x).flatten(2).transpose(1, 2)  # B×N×D
+        t_tok = self.time_embed(timestep_embedding(t, self.cfg.width)).unsqueeze(1)
+        c_tok = self.context_embed(context)
+        h = torch.cat([t_tok, c_tok, patches], dim=1) + self.pos_embed
+        skips = []
+        for blk in self.in_blocks:
+            h = blk(h)
+            skips.append(h)
+        h = self.mid_block(h)
+        for blk in self.out_blocks:
+            h = blk(h, skips.pop())
+        h = self.decoder_pred(self.norm(h))[:, 1 + self.cfg.text_len :]
+        return self.final_layer(self.unpatchify(h))
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def forward_flops(cfg: UViTConfig) -> int:
+    """Multiply-accumulate count ×2 of one forward pass at batch 1 (matmuls and convs; norms ignored)."""
+    d, n = cfg.width, cfg.num_tokens
+    hidden = int(d * cfg.mlp_ratio)
+    per_block = n * (3 * d * d + d * d + 2 * d * hidden) + 2 * n * n * d
+    half = cfg.depth // 2
+    skip = half * n * 2 * d * d
+    pt, ph, pw = cfg.patch
+    patch_dim = pt * ph * pw * cfg.channels
+    voxels = cfg.frames * cfg.size * cfg.size
+    embed = cfg.num_patches * patch_dim * d + cfg.text_len * cfg.text_width * d + d * 4 * d * 2
+    head = cfg.num_patches * d * patch_dim
+    conv = voxels * cfg.channels * cfg.channels * 27
+    macs = (2 * half + 1) * per_block + skip + embed + head + conv
+    return 2 * macs
