@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from studio.errors import StudioError
-from studio.project import commands, store
+from studio.project import commands, store, storyboard
 from studio.project.schema import (
     GenParams,
     Job,
@@ -285,8 +285,6 @@ class ProjectDocument(QObject):
     def import_storyboard(self, path: str | Path, *, replace: bool = False) -> StudioError | None:
         """Import a storyboard (JSON/CSV). `replace=False` appends its shots (with their
         transitions); `replace=True` replaces shots, timeline, title and settings. One undo step."""
-        from studio.project import storyboard  # noqa: PLC0415 (import cost only when used)
-
         try:
             imported = storyboard.load_storyboard(path)
         except StudioError as e:

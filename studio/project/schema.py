@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: Shot.transition (store.MIGRATIONS turns 1 into 2)
 
 
 def new_id() -> str:

@@ -1,0 +1,347 @@
+"""Project folders on disk (no Qt): new / open / save / save as, autosave, recovery, backups.
+
+A project is a folder `NAME.vstudio/` holding `project.json`, `media/`, `backups/` and `autosave/`.
+Saves are atomic (temp file, fsync, os.replace, fsync of the folder) so a crash leaves either the
+old or the new file, never half of one. Loading is strict: anything wrong with project.json (not
+JSON, truncated, written by a newer build, a field out of range, a media path leaving the folder,
+a dangling reference) raises `StudioError` with one line saying why, and nothing on disk changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from studio.errors import StudioError
+from studio.project.schema import SCHEMA_VERSION, ProjectData
+
+SUFFIX = ".vstudio"
+PROJECT_FILE = "project.json"
+MEDIA_DIR = "media"
+BACKUP_DIR = "backups"
+AUTOSAVE_DIR = "autosave"
+KEEP_BACKUPS = 5
+
+
+# --- migrations: MIGRATIONS[n] turns a schema-n dict into a schema-(n+1) dict -------------------------
+def _v1_to_v2(d: dict) -> dict:
+    """Schema 2 keeps each shot's planned transition on the shot (`Shot.transition`); in schema 1
+    it lived only on timeline clips."""
+    clips = (d.get("timeline") or {}).get("clips") if isinstance(d.get("timeline"), dict) else None
+    by_shot = {}
+    if isinstance(clips, list):
+        for c in clips:
+            if isinstance(c, dict) and isinstance(c.get("shot_id"), str) and "transition" in c:
+                by_shot[c["shot_id"]] = c["transition"]
+    shots = d.get("shots")
+    if isinstance(shots, list):
+        for s in shots:
+            if isinstance(s, dict) and "transition" not in s and s.get("id") in by_shot:
+                s["transition"] = by_shot[s["id"]]
+    d["schema_version"] = 2
+    return d
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+
+
+# --- paths ------------------------------------------------------------------------------------------
+def with_suffix(path: str | Path) -> Path:
+    """`films/lantern` -> `films/lantern.vstudio` (unchanged when it already ends so)."""
+    p = Path(path)
+    return p if p.name.endswith(SUFFIX) else p.with_name(p.name + SUFFIX)
+
+
+def project_dir(path: str | Path) -> Path:
+    """The project folder for a folder path or a path to its project.json."""
+    p = Path(path)
+    if p.name == PROJECT_FILE and not p.is_dir():
+        return p.parent
+    return p
+
+
+# --- loading ------------------------------------------------------------------------------------------
+def _bad_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _field_name(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _validation_line(e: ValidationError, name: str) -> StudioError:
+    err = e.errors()[0]
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    field = _field_name(tuple(err.get("loc", ())))
+    more = f" (and {e.error_count() - 1} more problems)" if e.error_count() > 1 else ""
+    kind = "project_unsafe_path" if "media path" in msg else "project_invalid"
+    return StudioError(kind, f"{name}: {field}: {msg}{more}")
+
+
+def load_project_bytes(raw: bytes, name: str = PROJECT_FILE) -> ProjectData:
+    """Parse, migrate and validate the bytes of a project file. Raises StudioError only."""
+    if not raw.strip():
+        raise StudioError("project_corrupt", f"{name} is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise StudioError("project_corrupt", f"{name} is not UTF-8 text (byte {e.start})") from None
+    try:
+        d = json.loads(text, parse_constant=_bad_constant)
+    except json.JSONDecodeError as e:
+        if e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string"):
+            raise StudioError("project_corrupt", f"{name} is truncated (it ends at line {e.lineno})") from None
+        raise StudioError("project_corrupt", f"{name} is not valid JSON (line {e.lineno})") from None
+    except ValueError as e:  # NaN / Infinity
+        raise StudioError("project_corrupt", f"{name} is not valid JSON ({e})") from None
+    except RecursionError:
+        raise StudioError("project_corrupt", f"{name} is nested too deeply to be a project") from None
+    if not isinstance(d, dict):
+        raise StudioError("project_corrupt", f"{name} does not hold a project (expected a JSON object)")
+    version = d.get("schema_version")
+    if version is None:
+        raise StudioError("project_corrupt", f"{name} has no schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise StudioError("project_corrupt", f"{name}: schema_version {version!r} is not a version number")
+    if version > SCHEMA_VERSION:
+        raise StudioError(
+            "project_too_new",
+            f"{name} was written by a newer version (schema {version}; this build reads up to {SCHEMA_VERSION})",
+        )
+    try:
+        for v in range(version, SCHEMA_VERSION):
+            d = MIGRATIONS[v](d)
+    except Exception as e:  # a damaged old file can trip a migration in any way
+        raise StudioError("project_corrupt", f"{name}: cannot migrate from schema {version} ({e})") from None
+    try:
+        data = ProjectData.model_validate(d)
+    except ValidationError as e:
+        raise _validation_line(e, name) from None
+    except RecursionError:
+        raise StudioError("project_corrupt", f"{name} is nested too deeply to be a project") from None
+    _check_references(data, name)
+    return data
+
+
+def _check_references(data: ProjectData, name: str) -> None:
+    """Ids must be unique and every reference must land (the document relies on both)."""
+    shots = {}
+    for i, shot in enumerate(data.shots):
+        if shot.id in shots:
+            raise StudioError("project_invalid", f"{name}: shots[{i}].id {shot.id!r} is used twice")
+        shots[shot.id] = shot
+        take_ids = set()
+        for j, take in enumerate(shot.takes):
+            if take.id in take_ids:
+                raise StudioError("project_invalid", f"{name}: shots[{i}].takes[{j}].id {take.id!r} is used twice")
+            take_ids.add(take.id)
+        if shot.chosen_take is not None and shot.chosen_take not in take_ids:
+            raise StudioError("project_invalid",
+                              f"{name}: shots[{i}].chosen_take {shot.chosen_take!r} is not one of its takes")
+    seen = set()
+    for k, clip in enumerate(data.timeline.clips):
+        where = f"{name}: timeline.clips[{k}]"
+        shot = shots.get(clip.shot_id)
+        if shot is None:
+            raise StudioError("project_invalid", f"{where}.shot_id {clip.shot_id!r} is not a shot")
+        if clip.shot_id in seen:
+            raise StudioError("project_invalid", f"{where}: shot {clip.shot_id!r} has two clips")
+        seen.add(clip.shot_id)
+        if not any(t.id == clip.take_id for t in shot.takes):
+            raise StudioError("project_invalid", f"{where}.take_id {clip.take_id!r} is not a take of its shot")
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise StudioError("project_missing", f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise StudioError("project_corrupt", f"{path} is a folder, not a project file") from None
+    except OSError as e:
+        raise StudioError("io", f"cannot read {path}: {e.strerror or e}") from None
+
+
+def open_project(path: str | Path) -> ProjectData:
+    """Load `NAME.vstudio/project.json` (read only: nothing on disk changes, even on error)."""
+    folder = project_dir(path)
+    if not folder.is_dir():
+        raise StudioError("project_missing", f"project folder not found: {folder}")
+    return load_project_bytes(_read(folder / PROJECT_FILE, "project.json"), PROJECT_FILE)
+
+
+# --- writing ------------------------------------------------------------------------------------------
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform (Windows), hence best effort.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, payload: bytes) -> None:
+    """Write temp in the same folder, fsync, os.replace, fsync the folder. No partial file remains."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def dump_project(data: ProjectData) -> bytes:
+    d = data.model_dump(mode="json")
+    d["schema_version"] = SCHEMA_VERSION  # whatever it was read as, it is written as this build's
+    return json.dumps(d, ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8")
+
+
+def _ensure_layout(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for sub in (MEDIA_DIR, BACKUP_DIR, AUTOSAVE_DIR):
+        (folder / sub).mkdir(exist_ok=True)
+
+
+def _backup(folder: Path) -> None:
+    """Keep the save being replaced in backups/ (newest KEEP_BACKUPS kept)."""
+    current = folder / PROJECT_FILE
+    if not current.exists():
+        return
+    backups = folder / BACKUP_DIR
+    target = backups / f"project-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}.json"
+    try:
+        os.link(current, target)  # the old inode stays as the backup; os.replace then swaps the name
+    except OSError:
+        shutil.copy2(current, target)
+    for old in list_backups(folder)[:-KEEP_BACKUPS]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def list_backups(path: str | Path) -> list[Path]:
+    """Backups oldest first."""
+    d = project_dir(path) / BACKUP_DIR
+    return sorted(d.glob("project-*.json")) if d.is_dir() else []
+
+
+def _io_error(e: OSError, what: str) -> StudioError:
+    return StudioError("io", f"could not save {what}: {e.strerror or e}")
+
+
+def save_project(path: str | Path, data: ProjectData) -> None:
+    """Save atomically into the folder, backing up the previous save and dropping the autosave."""
+    folder = project_dir(path)
+    payload = dump_project(data)
+    try:
+        _ensure_layout(folder)
+        _backup(folder)
+        atomic_write(folder / PROJECT_FILE, payload)
+    except OSError as e:
+        raise _io_error(e, str(folder / PROJECT_FILE)) from None
+    discard_recovery(folder)
+
+
+def new_project(path: str | Path, data: ProjectData | None = None) -> Path:
+    """Create `NAME.vstudio/` (suffix added if missing) with an empty project; returns the folder."""
+    folder = with_suffix(path)
+    if (folder / PROJECT_FILE).exists():
+        raise StudioError("project_exists", f"a project already exists at {folder}")
+    save_project(folder, data if data is not None else ProjectData(title=folder.name.removesuffix(SUFFIX)))
+    return folder
+
+
+def save_as(data: ProjectData, source: str | Path | None, dest: str | Path) -> Path:
+    """Save into a new folder, with the source project's media. Built beside the target under a
+    temporary name and renamed at the end, so a failure leaves no half-made project."""
+    folder = with_suffix(dest)
+    src = project_dir(source) if source is not None else None
+    if src is not None and folder.resolve() == src.resolve():
+        save_project(folder, data)
+        return folder
+    if folder.exists() and any(folder.iterdir()):
+        raise StudioError("project_exists", f"{folder} already exists and is not empty")
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as e:
+        raise _io_error(e, str(folder)) from None
+    try:
+        if src is not None and (src / MEDIA_DIR).is_dir():
+            shutil.copytree(src / MEDIA_DIR, tmp / MEDIA_DIR)
+        _ensure_layout(tmp)
+        atomic_write(tmp / PROJECT_FILE, dump_project(data))
+        if folder.exists():
+            folder.rmdir()  # empty (checked above)
+        os.replace(tmp, folder)
+        _fsync_dir(folder.parent)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _io_error(e, str(folder)) from None
+    return folder
+
+
+# --- autosave and recovery ------------------------------------------------------------------------------
+def autosave_file(path: str | Path) -> Path:
+    return project_dir(path) / AUTOSAVE_DIR / PROJECT_FILE
+
+
+def autosave(path: str | Path, data: ProjectData) -> None:
+    """Write autosave/project.json atomically (project.json is left alone)."""
+    target = autosave_file(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, dump_project(data))
+    except OSError as e:
+        raise _io_error(e, str(target)) from None
+
+
+def recovery_available(path: str | Path) -> bool:
+    """True when an autosave exists that is newer than project.json and differs from it (a save
+    removes the autosave, so one left behind means the last session ended without saving)."""
+    folder = project_dir(path)
+    auto = autosave_file(folder)
+    main = folder / PROJECT_FILE
+    try:
+        a = auto.stat()
+    except OSError:
+        return False
+    try:
+        m = main.stat()
+    except OSError:
+        return True
+    if a.st_mtime_ns < m.st_mtime_ns:
+        return False
+    try:
+        return auto.read_bytes() != main.read_bytes()
+    except OSError:
+        return False
+
+
+def recover(path: str | Path) -> ProjectData:
+    """Load the autosave (nothing on disk changes; saving afterwards makes it the project)."""
+    folder = project_dir(path)
+    raw = _read(autosave_file(folder), "autosave/project.json")
+    return load_project_bytes(raw, f"{AUTOSAVE_DIR}/{PROJECT_FILE}")
+
+
+def discard_recovery(path: str | Path) -> None:
+    with contextlib.suppress(OSError):
+        autosave_file(path).unlink()
