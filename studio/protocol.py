@@ -170,6 +170,21 @@ _PAYLOAD = {name: _payload_field(cls) for name, cls in MESSAGE_TYPES.items()}
 _TUPLES = {name: _tuple_fields(cls) for name, cls in MESSAGE_TYPES.items()}
 
 
+# ------------------------------------------------------------------------------------ clip files
+# Both sides need these names: the worker writes them, the client cleans up after a worker crash.
+
+CLIP_FILES: dict[str, str] = {"frames": ".npy", "video": ".mp4", "poster": ".png", "metadata": ".json"}
+
+
+def clip_name(stem: str, role: str) -> str:
+    return f"{stem}{CLIP_FILES[role]}"
+
+
+def partial_name(stem: str, role: str) -> str:
+    """Hidden temporary name a clip file has until it is complete (then os.replace'd)."""
+    return f".{stem}.partial{CLIP_FILES[role]}"
+
+
 # --------------------------------------------------------------------------------------- encoding
 
 

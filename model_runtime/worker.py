@@ -1,0 +1,440 @@
+"""The model worker: a separate process that loads the model once and serves jobs over the protocol.
+
+Started by the studio's engine client with the multiprocessing `spawn` start method:
+`main(conn, options)` where `conn` is this side of a duplex Pipe. It runs one job at a time,
+streams Progress and Preview messages, polls the pipe for CancelJob between sampler steps, and
+writes each clip atomically (temporary names, then os.replace; nothing is left on cancel/failure).
+It exits when the pipe closes or the parent process dies.
+
+model_runtime never imports studio, with one exception: `studio.protocol`, which is stdlib-only and
+exists to be shared by both sides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_runtime import video_io
+from model_runtime.errors import RuntimeUserError
+from studio import protocol as P
+
+# The one spawn option set. Tests pass random_init=True and a tiny `config` so a job takes
+# milliseconds; the studio passes a checkpoint path (or None for the bundled model).
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "checkpoint": None,
+    "device": "auto",
+    "random_init": False,
+    "config": None,
+    "generator": "model_runtime.pipeline:Generator",  # "module:attr", so tests can substitute one
+    "calibrate_steps": 3,  # 1 warm-up + 2 measured guided steps; 0 skips calibration
+    "threads": None,  # torch.set_num_threads, None = torch's default
+    "preview_max_side": 64,  # previews are downscaled (by striding) to at most this size
+    "mp4_min_side": 256,  # the viewing MP4 and poster are upscaled to at least this size
+    "protocol_version": P.PROTOCOL_VERSION,  # only tests of the mismatch path change this
+}
+
+
+
+class _Shutdown(Exception):
+    """The studio asked us to stop (or went away) while a job was running."""
+
+
+def main(conn, options: dict[str, Any] | None = None) -> None:
+    """Process entry point. Never returns normally until told to shut down or orphaned."""
+    # Ctrl-C in a terminal hits the whole process group; the studio decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    opts = {**DEFAULT_OPTIONS, **(options or {})}
+    _start_parent_watch()
+    worker = Worker(conn, opts)
+    try:
+        code = worker.serve()
+    except (EOFError, OSError):
+        code = 0  # the studio closed the pipe: nothing left to serve
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        try:
+            conn.close()
+        except OSError:
+            pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip interpreter teardown of torch threads: we are done
+
+
+def _start_parent_watch() -> None:
+    """Exit when the parent dies, even while busy in a long model load or a sampler step."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    ppid = os.getppid()
+
+    def watch() -> None:
+        while True:
+            if parent is not None:
+                if wait([parent.sentinel], timeout=0.5):
+                    os._exit(0)
+            else:
+                time.sleep(0.5)
+            if os.getppid() != ppid:  # re-parented: the studio is gone
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _load_attr(spec: str):
+    import importlib
+
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _api(spec: str):
+    """The module that holds the Generator: it also defines GenerationRequest and Cancelled."""
+    import importlib
+
+    return importlib.import_module(spec.partition(":")[0])
+
+
+def _device_memory(device: str) -> int:
+    if device.startswith("cuda"):
+        import torch
+
+        return int(torch.cuda.get_device_properties(torch.device(device)).total_memory)
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def _proc_status_kb(key: str) -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if isinstance(e, RuntimeUserError) else f"{type(e).__name__}: {text}"
+
+
+class Worker:
+    def __init__(self, conn, opts: dict[str, Any]):
+        self.conn = conn
+        self.opts = opts
+        self.version = int(opts["protocol_version"])
+        self.gen = None
+        self.ready: P.WorkerReady | None = None
+        self.pending: list[P.Message] = []  # messages that arrived mid-job and wait their turn
+        self._cancel_id: str | None = None
+        self._shutdown = False
+
+    # ---- plumbing ------------------------------------------------------------------------------
+    def send(self, msg: P.Message) -> None:
+        P.send(self.conn, msg, self.version)
+
+    def _next(self) -> P.Message:
+        if self.pending:
+            return self.pending.pop(0)
+        return P.recv(self.conn)
+
+    def _drain(self, job_id: str) -> None:
+        """Read whatever the studio sent while a job runs; note cancels, queue the rest."""
+        while self.conn.poll(0):
+            msg = P.recv(self.conn)  # EOFError propagates: the studio is gone
+            if isinstance(msg, P.CancelJob):
+                if msg.job_id == job_id:
+                    self._cancel_id = job_id
+            elif isinstance(msg, P.Shutdown):
+                self._shutdown = True
+            else:
+                self.pending.append(msg)
+
+    def _cancelled(self, job_id: str) -> bool:
+        self._drain(job_id)
+        return self._shutdown or self._cancel_id == job_id
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    def serve(self) -> int:
+        self.send(P.Hello(protocol_version=self.version, pid=os.getpid(), role="worker"))
+        if self.opts.get("threads"):
+            import torch
+
+            torch.set_num_threads(int(self.opts["threads"]))
+        try:
+            self.load(self.opts)
+        except Exception as e:  # a model that cannot load is fatal at start: tell the studio why
+            self.send(P.JobError("", getattr(e, "kind", "model_load"), _one_line(e)))
+            if not isinstance(e, RuntimeUserError):
+                traceback.print_exc()
+            return 2
+        while True:
+            try:
+                msg = self._next()
+            except P.ProtocolError as e:
+                self.send(P.JobError("", "protocol", str(e)))
+                return 3
+            if isinstance(msg, P.Hello):
+                continue  # the studio's version was checked by decoding it
+            if isinstance(msg, P.Shutdown):
+                return 0
+            if isinstance(msg, P.SubmitJob):
+                self.run_job(msg)
+                if self._shutdown:
+                    return 0
+            elif isinstance(msg, P.SwitchModel):
+                self.switch(msg)
+            # A CancelJob for a job that is not running (it just finished) needs no answer.
+
+    def load(self, opts: dict[str, Any]) -> None:
+        t0 = time.perf_counter()
+        cls = _load_attr(opts["generator"])
+        gen = cls(
+            checkpoint=opts.get("checkpoint"),
+            device=opts.get("device", "auto"),
+            random_init=bool(opts.get("random_init")),
+            config=opts.get("config"),
+        )
+        load_s = time.perf_counter() - t0
+        sec_per_step, peak, cal_s = self.calibrate(gen, int(opts.get("calibrate_steps") or 0))
+        info = gen.info
+        size = int(info["size"])
+        self.gen = gen
+        self.ready = P.WorkerReady(
+            protocol_version=self.version,
+            model_id=str(info.get("model_id", "")),
+            checkpoint_hash=str(info.get("checkpoint_hash", "")),
+            device=str(info.get("device", "")),
+            memory_bytes=_device_memory(str(info.get("device", "cpu"))),
+            frames=int(info["frames"]),
+            width=size,
+            height=size,
+            fps=float(info["fps"]),
+            params=int(info.get("params", 0)),
+            sec_per_step=sec_per_step,
+            peak_memory_bytes=peak,
+            load_s=load_s,
+            calibrate_s=cal_s,
+            extend_frames=self._request_cls().__dataclass_fields__["extend_frames"].default,
+        )
+        self.send(self.ready)
+
+    def _request_cls(self):
+        return _api(self.opts["generator"]).GenerationRequest
+
+    def calibrate(self, gen, steps: int) -> tuple[float, int, float]:
+        """Time guided sampler steps of one native clip on this device; measure peak memory."""
+        if steps <= 0:
+            return 0.0, 0, 0.0
+        cuda = str(gen.info.get("device", "")).startswith("cuda")
+        if cuda:
+            import torch
+
+            torch.cuda.reset_peak_memory_stats()
+        stamps: list[float] = []
+        t0 = time.perf_counter()
+        req = self._request_cls()(prompt="calibration", steps=steps, sampler="ddim", guidance=3.0)
+        gen.generate(req, lambda step, total, preview: stamps.append(time.perf_counter()) and False)
+        cal_s = time.perf_counter() - t0
+        # The first step carries one-off costs (text encoding, kernel warm-up): time the rest.
+        gaps = np.diff(stamps) if len(stamps) >= 2 else np.array([cal_s / max(1, len(stamps))])
+        sec_per_step = float(np.median(gaps))
+        if cuda:
+            import torch
+
+            peak = int(torch.cuda.max_memory_allocated())
+        else:
+            peak = _proc_status_kb("VmHWM")  # the worker's peak resident memory
+        return sec_per_step, peak, cal_s
+
+    def switch(self, msg: P.SwitchModel) -> None:
+        opts = {**self.opts, "checkpoint": msg.checkpoint, "device": msg.device,
+                "random_init": msg.random_init, "config": msg.config}
+        old = self.gen
+        try:
+            self.gen = None
+            del old  # free the old weights before loading the new ones
+            self._gc()
+            self.load(opts)
+            self.opts = opts
+        except Exception as e:
+            self.send(P.JobError("", getattr(e, "kind", "model_load"), _one_line(e)))
+            # Fall back to the model we had so the studio keeps a working worker.
+            self.load(self.opts)
+
+    @staticmethod
+    def _gc() -> None:
+        import gc
+
+        gc.collect()
+        if "torch" in sys.modules:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+    # ---- jobs ----------------------------------------------------------------------------------
+    def _build_request(self, fields: dict[str, Any]):
+        cls = self._request_cls()
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise RuntimeUserError("bad_request", f"unknown generation parameter(s): {', '.join(unknown)}")
+        args = dict(fields)
+        for key, reader in (("image", video_io.read_image), ("video", video_io.read_video)):
+            if isinstance(args.get(key), str):
+                path = Path(args[key])
+                if not path.is_file():
+                    raise RuntimeUserError("missing_input", f"{key} file not found: {path}")
+                try:
+                    args[key] = reader(path)
+                except ValueError as e:
+                    raise RuntimeUserError("bad_input", str(e)) from None
+        return cls(**args)
+
+    def run_job(self, job: P.SubmitJob) -> None:
+        self._cancel_id = None
+        t_start = time.perf_counter()
+        try:
+            req = self._build_request(job.request)
+            frames = self._generate(job, req)
+            t_gen = time.perf_counter() - t_start
+            if self._cancelled(job.job_id):
+                raise _CancelledHere
+            files, meta = self._write_clip(job, frames, t_gen, t_start)
+        except Exception as e:
+            kind, message = self._classify(e)
+            if kind == "internal":
+                traceback.print_exc()
+            self.send(P.JobError(job.job_id, kind, message))
+            return
+        finally:
+            self._cancel_id = None
+        self.send(P.ClipDone(job.job_id, files, meta))
+
+    def _classify(self, e: Exception) -> tuple[str, str]:
+        if isinstance(e, _api(self.opts["generator"]).Cancelled | _CancelledHere):
+            return "cancelled", "cancelled"
+        if isinstance(e, RuntimeUserError):
+            return e.kind, _one_line(e)
+        if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError":
+            return "out_of_memory", f"out of memory on {self.ready.device if self.ready else 'device'}: {_one_line(e)}"
+        return "internal", _one_line(e)
+
+    def _generate(self, job: P.SubmitJob, req) -> np.ndarray:
+        interval = float(job.preview_interval_s)
+        max_side = int(self.opts["preview_max_side"])
+        calib = self.ready.sec_per_step if self.ready else 0.0
+        state = {"last_preview": -math.inf, "t0": time.perf_counter(), "first": None}
+
+        def callback(step: int, total: int, preview: np.ndarray) -> bool:
+            if self._cancelled(job.job_id):
+                return True
+            now = time.perf_counter()
+            if state["first"] is None:
+                state["first"] = (step, now)
+            s0, t0 = state["first"]
+            per_step = (now - t0) / (step - s0) if step > s0 else (calib or (now - state["t0"]) / max(step, 1))
+            eta = max(0.0, per_step * (total - step))
+            self.send(P.Progress(job.job_id, int(step), int(total), float(eta) if math.isfinite(eta) else 0.0))
+            if step >= total or now - state["last_preview"] >= interval:
+                state["last_preview"] = now
+                small = _shrink(np.asarray(preview, dtype=np.uint8), max_side)
+                self.send(P.Preview(job.job_id, int(step), int(total), tuple(small.shape), small.tobytes()))
+            return False
+
+        return self.gen.generate(req, callback)
+
+    def _write_clip(self, job: P.SubmitJob, frames: np.ndarray, t_gen: float, t_start: float):
+        out_dir = Path(job.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        final = {role: out_dir / P.clip_name(job.stem, role) for role in P.CLIP_FILES}
+        temp = {role: out_dir / P.partial_name(job.stem, role) for role in P.CLIP_FILES}
+        info = self.gen.info
+        frames = np.ascontiguousarray(frames, dtype=np.uint8)
+        t0 = time.perf_counter()
+        placed: list[Path] = []
+        try:
+            with open(temp["frames"], "wb") as f:
+                np.save(f, frames, allow_pickle=False)
+                _fsync(f)
+            video_io.write_mp4(temp["video"], frames, float(info["fps"]), min_side=int(self.opts["mp4_min_side"]))
+            video_io.write_png(temp["poster"], video_io.poster_frame(frames, int(self.opts["mp4_min_side"])))
+            write_s = time.perf_counter() - t0
+            meta = {
+                "job_id": job.job_id,
+                "parameters": job.request,
+                "seed": int(job.request.get("seed", 0)),
+                "model_id": info.get("model_id", ""),
+                "checkpoint_hash": info.get("checkpoint_hash", ""),
+                "device": info.get("device", ""),
+                "frames": int(frames.shape[0]),
+                "width": int(frames.shape[2]),
+                "height": int(frames.shape[1]),
+                "fps": float(info["fps"]),
+                "files": {role: p.name for role, p in final.items()},
+                "timings": {
+                    "generate_s": round(t_gen, 4),
+                    "write_s": round(write_s, 4),
+                    "total_s": round(time.perf_counter() - t_start, 4),
+                },
+                "created": time.time(),
+                "protocol_version": self.version,
+            }
+            with open(temp["metadata"], "w", encoding="utf-8") as f:
+                json.dump(meta, f, indent=2, sort_keys=True)
+                _fsync(f)
+            if self._cancelled(job.job_id):  # last chance: a cancel wins over a finished encode
+                raise _CancelledHere
+            # Metadata last: a <stem>.json on disk means the whole clip is there.
+            for role in P.CLIP_FILES:
+                os.replace(temp[role], final[role])
+                placed.append(final[role])
+        except BaseException:
+            for p in (*temp.values(), *placed):
+                _unlink(p)
+            raise
+        return {role: str(p) for role, p in final.items()}, meta
+
+
+class _CancelledHere(Exception):
+    """A cancel that arrived after sampling finished but before the files were committed."""
+
+
+def _shrink(frames: np.ndarray, max_side: int) -> np.ndarray:
+    _, h, w, _ = frames.shape
+    step = max(1, -(-max(h, w) // max_side))
+    return np.ascontiguousarray(frames[:, ::step, ::step]) if step > 1 else np.ascontiguousarray(frames)
+
+
+def _fsync(f) -> None:
+    f.flush()
+    try:
+        os.fsync(f.fileno())
+    except OSError:
+        pass
+
+
+def _unlink(p: Path) -> None:
+    try:
+        p.unlink()
+    except FileNotFoundError:
+        pass
