@@ -73,6 +73,8 @@ class ProjectDocument(QObject):
         self._data = data if data is not None else ProjectData()
         self._path: Path | None = Path(path) if path is not None else None
         self._current = ""
+        # What "Add shot" starts from; the app sets it from the user's settings.
+        self.default_params = GenParams()
         self._extra_dirty = False  # dirty by non-undoable changes (engine results)
         self._last_dirty = False
         self._undo = QUndoStack(self)
@@ -190,7 +192,9 @@ class ProjectDocument(QObject):
     def add_shots(self, params: Iterable[GenParams] | None = None, row: int | None = None) -> list[str]:
         """Insert shots at `row` (default: the end). `params=None` adds one shot with the project's
         defaults. Returns the new shot ids."""
-        shots = [Shot(params=p.model_copy()) for p in params] if params is not None else [Shot()]
+        if params is None:
+            params = [self.default_params]
+        shots = [Shot(params=p.model_copy()) for p in params]
         if not shots:
             return []
         row = len(self._data.shots) if row is None else max(0, min(row, len(self._data.shots)))
@@ -199,7 +203,7 @@ class ProjectDocument(QObject):
         return [s.id for s in shots]
 
     def add_shot(self, params: GenParams | None = None, row: int | None = None) -> str:
-        return self.add_shots([params or GenParams()], row)[0]
+        return self.add_shots([params or self.default_params], row)[0]
 
     def duplicate_shots(self, shot_ids: Iterable[str]) -> list[str]:
         """Copy shots (params, notes, transition; no takes) right after the last selected one."""
@@ -286,7 +290,7 @@ class ProjectDocument(QObject):
         """Import a storyboard (JSON/CSV). `replace=False` appends its shots (with their
         transitions); `replace=True` replaces shots, timeline, title and settings. One undo step."""
         try:
-            imported = storyboard.load_storyboard(path)
+            imported = storyboard.load_storyboard(path, self.default_params)
         except StudioError as e:
             self.errorOccurred.emit(e.kind, e.message)
             return e

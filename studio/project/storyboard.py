@@ -108,8 +108,9 @@ def _text(field: str, value: Any) -> str:
     return value.strip()
 
 
-def _shot(fields: dict[str, Any], first: bool) -> Shot:
-    """One storyboard entry (absent/empty values already dropped) -> Shot."""
+def _shot(fields: dict[str, Any], first: bool, defaults: GenParams | None = None) -> Shot:
+    """One storyboard entry (absent/empty values already dropped) -> Shot. Fields the entry does
+    not set come from `defaults` (e.g. the user's default steps/guidance/sampler)."""
     unknown = [k for k in fields if k not in SHOT_FIELDS]
     if unknown:
         raise _Bad(unknown[0], f"unknown field {unknown[0]!r} (known: {', '.join(SHOT_FIELDS)})")
@@ -137,8 +138,9 @@ def _shot(fields: dict[str, Any], first: bool) -> Shot:
         p["continue_from_previous"] = _bool("continue_from_previous", fields["continue_from_previous"])
         if p["continue_from_previous"] and first:
             raise _Bad("continue_from_previous", "continue_from_previous needs a previous shot")
+    base = defaults.model_dump() if defaults is not None else {}
     try:
-        params = GenParams(**p)
+        params = GenParams(**{**base, **p})
     except ValidationError as e:
         err = e.errors()[0]
         field = str(err["loc"][0]) if err.get("loc") else "value"
@@ -166,7 +168,7 @@ def _present(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None and not (isinstance(v, str) and not v.strip())}
 
 
-def parse_json(text: str, name: str = "storyboard.json") -> ProjectData:
+def parse_json(text: str, name: str = "storyboard.json", defaults: GenParams | None = None) -> ProjectData:
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
@@ -186,7 +188,7 @@ def parse_json(text: str, name: str = "storyboard.json") -> ProjectData:
         if not isinstance(entry, dict):
             raise StudioError(KIND, f"{name}: shot {i + 1} must be an object, not {type(entry).__name__}")
         try:
-            shots.append(_shot(_present(entry), first=i == 0))
+            shots.append(_shot(_present(entry), first=i == 0, defaults=defaults))
         except _Bad as e:
             raise StudioError(KIND, f"{name}: shot {i + 1}: {e.message}") from None
     title = d.get("title")
@@ -204,7 +206,7 @@ def parse_json(text: str, name: str = "storyboard.json") -> ProjectData:
     return ProjectData(title=(title or "").strip() or Path(name).stem, settings=ps, shots=shots)
 
 
-def parse_csv(text: str, name: str = "storyboard.csv") -> ProjectData:
+def parse_csv(text: str, name: str = "storyboard.csv", defaults: GenParams | None = None) -> ProjectData:
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         header = reader.fieldnames
@@ -229,7 +231,7 @@ def parse_csv(text: str, name: str = "storyboard.csv") -> ProjectData:
             if not fields:
                 continue  # a blank line
             try:
-                shots.append(_shot(fields, first=not shots))
+                shots.append(_shot(fields, first=not shots, defaults=defaults))
             except _Bad as e:
                 raise StudioError(KIND, f"{name}: line {line} (shot {len(shots) + 1}): {e.message}") from None
     except csv.Error as e:
@@ -239,8 +241,9 @@ def parse_csv(text: str, name: str = "storyboard.csv") -> ProjectData:
     return ProjectData(title=Path(name).stem, shots=shots)
 
 
-def load_storyboard(path: str | Path) -> ProjectData:
-    """Read a .json or .csv storyboard. Raises StudioError("storyboard", one line) on bad input."""
+def load_storyboard(path: str | Path, defaults: GenParams | None = None) -> ProjectData:
+    """Read a .json or .csv storyboard. Raises StudioError("storyboard", one line) on bad input.
+    `defaults` fills what a shot leaves out (prompt, continuity and paths never come from it)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".json", ".csv"):
@@ -255,4 +258,9 @@ def load_storyboard(path: str | Path) -> ProjectData:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise StudioError(KIND, f"{p.name} is not UTF-8 text (byte {e.start})") from None
-    return parse_json(text, p.name) if suffix == ".json" else parse_csv(text, p.name)
+    if defaults is not None:
+        defaults = defaults.model_copy(update={"prompt": "",
+                                               "continue_from_previous": False, "reference_image": None,
+                                               "source_video": None})
+    parse = parse_json if suffix == ".json" else parse_csv
+    return parse(text, p.name, defaults)

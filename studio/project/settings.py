@@ -1,0 +1,118 @@
+"""The user's settings (no Qt): defaults for new shots and projects, model, device, recent projects.
+
+Stored as JSON in `platformdirs.user_config_dir("vstudio")`, or in `$VSTUDIO_CONFIG_DIR` (tests).
+A damaged settings file must never stop the studio from starting: bad fields fall back to their
+defaults, and `load_settings_checked` says what was wrong so the UI can mention it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from studio.errors import StudioError
+from studio.project.schema import GenParams, ProjectSettings
+from studio.project.store import atomic_write
+
+CONFIG_ENV = "VSTUDIO_CONFIG_DIR"
+SETTINGS_FILE = "settings.json"
+MAX_RECENT = 10
+
+
+class Settings(BaseModel):
+    # Unknown keys are ignored so an older build can read a newer build's settings.
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    checkpoint: str = ""  # "" = the bundled default in assets/models/
+    device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
+    default_steps: int = Field(20, ge=1, le=1000)
+    default_guidance: float = Field(3.0, ge=0, le=30)
+    default_sampler: str = Field("dpmpp_2m", pattern=r"^(ddpm|ddim|dpmpp_2m)$")
+    fps: float = Field(24.0, gt=0, le=240)
+    width: int = Field(1280, ge=16, le=8192)
+    height: int = Field(720, ge=16, le=8192)
+    recent_projects: list[str] = Field(default_factory=list)
+
+    def gen_defaults(self) -> GenParams:
+        """What a new shot starts from."""
+        return GenParams(steps=self.default_steps, guidance=self.default_guidance, sampler=self.default_sampler)
+
+    def project_settings(self) -> ProjectSettings:
+        """What a new project starts with."""
+        return ProjectSettings(fps=self.fps, width=self.width, height=self.height)
+
+
+def config_dir() -> Path:
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else Path(platformdirs.user_config_dir("vstudio"))
+
+
+def settings_path() -> Path:
+    return config_dir() / SETTINGS_FILE
+
+
+def load_settings_checked() -> tuple[Settings, StudioError | None]:
+    """Settings and, when the file was damaged, what was wrong (the good fields are kept)."""
+    path = settings_path()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings(), None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        return Settings(), StudioError("settings", f"{path} is unreadable ({type(e).__name__}); using defaults")
+    if not isinstance(raw, dict):
+        return Settings(), StudioError("settings", f"{path} does not hold settings; using defaults")
+    try:
+        return Settings.model_validate(raw), None
+    except ValidationError as e:
+        bad = {str(err["loc"][0]) for err in e.errors() if err.get("loc")}
+        good = {k: v for k, v in raw.items() if k not in bad}
+        try:
+            s = Settings.model_validate(good)
+        except ValidationError:
+            s = Settings()
+        return s, StudioError("settings", f"{path}: {', '.join(sorted(bad))} invalid; using the default")
+
+
+def load_settings() -> Settings:
+    return load_settings_checked()[0]
+
+
+def save_settings(settings: Settings) -> None:
+    path = settings_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, settings.model_dump_json(indent=1).encode("utf-8"))
+    except OSError as e:
+        raise StudioError("io", f"could not save settings to {path}: {e.strerror or e}") from None
+
+
+def _key(path: str | Path) -> str:
+    return str(Path(path).expanduser().resolve())
+
+
+def add_recent_project(path: str | Path, settings: Settings | None = None) -> Settings:
+    """Put a project folder first in the recent list (no duplicates, at most MAX_RECENT) and save."""
+    s = settings if settings is not None else load_settings()
+    key = _key(path)
+    s.recent_projects = [key] + [p for p in s.recent_projects if _key(p) != key][: MAX_RECENT - 1]
+    save_settings(s)
+    return s
+
+
+def remove_recent_project(path: str | Path, settings: Settings | None = None) -> Settings:
+    s = settings if settings is not None else load_settings()
+    key = _key(path)
+    s.recent_projects = [p for p in s.recent_projects if _key(p) != key]
+    save_settings(s)
+    return s
+
+
+def recent_projects(settings: Settings | None = None, existing_only: bool = True) -> list[Path]:
+    s = settings if settings is not None else load_settings()
+    paths = [Path(p) for p in s.recent_projects]
+    return [p for p in paths if (p / "project.json").is_file()] if existing_only else paths
