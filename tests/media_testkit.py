@@ -24,7 +24,14 @@ def solid(color, n=16, h=32, w=32) -> np.ndarray:
 
 def ramp(n=16, h=32, w=32, step=10) -> np.ndarray:
     """Frame i is the grey level i*step: the frame index can be read back from any pixel."""
-    return (np.arange(n, dtype=np.int64) * step).clip(0, 255).astype(np.uint8)[:, None, None, None].repeat(h, 1).repeat(w, 2).repeat(3, 3)
+    return (
+        (np.arange(n, dtype=np.int64) * step)
+        .clip(0, 255)
+        .astype(np.uint8)[:, None, None, None]
+        .repeat(h, 1)
+        .repeat(w, 2)
+        .repeat(3, 3)
+    )
 
 
 def textured(n=16, h=32, w=32, seed=0) -> np.ndarray:
@@ -52,15 +59,42 @@ def make_project(folder: Path, clips: list[dict], fps=24.0, width=64, height=36)
         frames = spec["frames"]
         stem = f"shot{i + 1}_take1"
         np.save(media / f"{stem}.npy", frames)
-        params = GenParams(prompt=spec.get("prompt", f"a red ball {i}"), seed=spec.get("seed", 100 + i),
-                           negative_prompt=spec.get("negative_prompt", ""), steps=12, guidance=4.5,
-                           sampler="ddim")
-        take = Take(clip=f"media/{stem}.mp4", frames_file=f"media/{stem}.npy", poster=f"media/{stem}.png",
-                    params=params, model_id="uvit-toy", checkpoint_hash="abc123", fps=8.0,
-                    frames=len(frames), width=frames.shape[2], height=frames.shape[1])
+        params = GenParams(
+            prompt=spec.get("prompt", f"a red ball {i}"),
+            seed=spec.get("seed", 100 + i),
+            negative_prompt=spec.get("negative_prompt", ""),
+            steps=12,
+            guidance=4.5,
+            sampler="ddim",
+        )
+        take = Take(
+            clip=f"media/{stem}.mp4",
+            frames_file=f"media/{stem}.npy",
+            poster=f"media/{stem}.png",
+            params=params,
+            model_id="uvit-toy",
+            checkpoint_hash="abc123",
+            fps=8.0,
+            frames=len(frames),
+            width=frames.shape[2],
+            height=frames.shape[1],
+        )
         shot = Shot(params=params, takes=[take], chosen_take=take.id)
         shots.append(shot)
-        tl.append(TimelineClip(shot_id=shot.id, take_id=take.id, in_s=spec.get("in_s", 0.0), out_s=spec.get("out_s"),
-                               transition=Transition(kind=spec.get("transition", "cut"), duration=spec.get("transition_s", 0.0))))
-    return ProjectData(title="Test film", settings=ProjectSettings(fps=fps, width=width, height=height),
-                       shots=shots, timeline=Timeline(clips=tl))
+        tl.append(
+            TimelineClip(
+                shot_id=shot.id,
+                take_id=take.id,
+                in_s=spec.get("in_s", 0.0),
+                out_s=spec.get("out_s"),
+                transition=Transition(
+                    kind=spec.get("transition", "cut"), duration=spec.get("transition_s", 0.0)
+                ),
+            )
+        )
+    return ProjectData(
+        title="Test film",
+        settings=ProjectSettings(fps=fps, width=width, height=height),
+        shots=shots,
+        timeline=Timeline(clips=tl),
+    )

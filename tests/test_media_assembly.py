@@ -188,10 +188,19 @@ def test_takes_load_lazily_and_are_dropped():
 
 
 def test_segments_from_project(tmp_path):
-    proj = make_project(tmp_path, [
-        {"frames": ramp(16)},
-        {"frames": solid((9, 9, 9)), "in_s": 0.5, "out_s": 1.5, "transition": "crossfade", "transition_s": 0.5},
-    ])
+    proj = make_project(
+        tmp_path,
+        [
+            {"frames": ramp(16)},
+            {
+                "frames": solid((9, 9, 9)),
+                "in_s": 0.5,
+                "out_s": 1.5,
+                "transition": "crossfade",
+                "transition_s": 0.5,
+            },
+        ],
+    )
     segs = segments_from_project(proj, tmp_path)
     assert [(s.in_s, s.out_s, s.transition) for s in segs] == [(0.0, 2.0, "cut"), (0.5, 1.5, "crossfade")]
     assert assembled_duration(segs) == pytest.approx(2.5)

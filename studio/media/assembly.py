@@ -86,7 +86,10 @@ def layout(segments: Sequence[_Timed]) -> list[Span]:
         length = float(seg.out_s) - float(seg.in_s)
         if seg.in_s < 0 or length <= 0:
             name = getattr(seg, "label", "") or f"clip {i + 1}"
-            raise StudioError("timeline", f"{name}: the out point ({seg.out_s:g}s) must be after the in point ({seg.in_s:g}s)")
+            raise StudioError(
+                "timeline",
+                f"{name}: the out point ({seg.out_s:g}s) must be after the in point ({seg.in_s:g}s)",
+            )
         lengths.append(length)
     kinds = [_kind(s) for s in segments]
     n = len(segments)
@@ -137,7 +140,10 @@ class _Take:
     def __init__(self, seg: Segment):
         frames = seg.frames()
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
-            raise StudioError("media", f"{seg.label or 'a clip'}: frames must be uint8 T×H×W×3, got {frames.dtype} {frames.shape}")
+            raise StudioError(
+                "media",
+                f"{seg.label or 'a clip'}: frames must be uint8 T×H×W×3, got {frames.dtype} {frames.shape}",
+            )
         self.frames = frames
         self.fps = float(seg.fps)
         self.in_s = float(seg.in_s)

@@ -44,12 +44,16 @@ def take_duration(project_dir: str | Path, take: Take) -> float:
         return take.frames / fps
     path = take_media_path(project_dir, take)
     if not path.is_file():
-        raise StudioError("missing_media", f"the take file {path.name} is missing from the project's media folder")
+        raise StudioError(
+            "missing_media", f"the take file {path.name} is missing from the project's media folder"
+        )
     n, _ = count_frames(path)
     return n / fps
 
 
-def resolve_timeline(project: ProjectData, project_dir: str | Path, check_files: bool = True) -> list[ResolvedClip]:
+def resolve_timeline(
+    project: ProjectData, project_dir: str | Path, check_files: bool = True
+) -> list[ResolvedClip]:
     """Every timeline clip with its shot and take; a clear StudioError for a dangling reference, a
     missing file or a trim outside the take."""
     project_dir = Path(project_dir)
@@ -64,11 +68,17 @@ def resolve_timeline(project: ProjectData, project_dir: str | Path, check_files:
             raise StudioError("timeline", f"timeline clip {i + 1}: shot {number} has no take {clip.take_id}")
         media = take_media_path(project_dir, take)
         if check_files and not media.is_file():
-            raise StudioError("missing_media", f"shot {number}: the take file {media.name} is missing from the project's media folder")
+            raise StudioError(
+                "missing_media",
+                f"shot {number}: the take file {media.name} is missing from the project's media folder",
+            )
         duration = take_duration(project_dir, take)
         out_s = duration if clip.out_s is None else min(clip.out_s, duration)
         if clip.in_s >= out_s:
-            raise StudioError("timeline", f"shot {number}: the trim ({clip.in_s:g}s to {out_s:g}s) leaves nothing of the {duration:g}s take")
+            raise StudioError(
+                "timeline",
+                f"shot {number}: the trim ({clip.in_s:g}s to {out_s:g}s) leaves nothing of the {duration:g}s take",
+            )
         out.append(ResolvedClip(i, clip, shot, number, take, media, duration, clip.in_s, out_s))
     return out
 

@@ -1,0 +1,61 @@
+"""One call from a project to a finished film: resolve the timeline, assemble, encode, write the
+provenance sidecar. The export dialog and the headless render use this."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.media.assembly import assemble, frame_count
+from studio.media.export import Cancel, Progress, export, remove_output
+from studio.media.presets import ExportSettings, resolve_settings
+from studio.media.provenance import build, sidecar_path, write_sidecar
+from studio.media.resolve import resolve_timeline
+from studio.project.schema import ProjectData
+
+
+def project_settings(project: ProjectData, **changes) -> ExportSettings:
+    """H.264 at the project's own frame rate and size (sizes rounded down to even for 4:2:0)."""
+    s = project.settings
+    base = {"width": s.width - s.width % 2, "height": s.height - s.height % 2, "fps": s.fps}
+    return ExportSettings(**{**base, **changes})
+
+
+def plan(project: ProjectData, project_dir: str | Path, settings: str | ExportSettings) -> tuple[int, float]:
+    """(frames, seconds) the export will have; raises the same StudioError the export would."""
+    s = resolve_settings(settings)
+    segs = [c.segment() for c in resolve_timeline(project, project_dir)]
+    n = frame_count(segs, s.fps)
+    return n, n / s.fps
+
+
+def export_project(
+    project: ProjectData,
+    project_dir: str | Path,
+    path: str | Path,
+    settings: str | ExportSettings,
+    audio: str | Path | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> Path:
+    """Export the project's timeline to `path` (+ `<film>.json` beside it); returns the film's path."""
+    s = resolve_settings(settings)
+    clips = resolve_timeline(project, project_dir)
+    if not clips:
+        raise StudioError("empty", "the timeline is empty: add a take to it before exporting")
+    segs = [c.segment() for c in clips]
+    n = frame_count(segs, s.fps)
+    frames = assemble(segs, s.fps, s.width, s.height, s.fit, scaler=s.scaler, blend=s.blend_frames)
+    film = export(frames, n, path, s, audio, progress, cancel)
+    try:
+        write_sidecar(sidecar_path(film), build(project, clips, s, film, n, Path(audio) if audio else None))
+    except OSError as e:
+        # a film without its provenance is not a finished export
+        remove_output(film)
+        if e.errno == errno.ENOSPC:
+            raise StudioError(
+                "disk_full", f"disk full: no space for {sidecar_path(film).name}; nothing was saved"
+            ) from e
+        raise StudioError("encode", f"could not write {sidecar_path(film).name}: {e.strerror or e}") from e
+    return film
