@@ -1,0 +1,506 @@
+"""The inspector: every parameter of the current shot, edited in place.
+
+It shows what the document says and sends every change back as a document edit (one undo step;
+typing in a text field merges into one). Nothing is kept here: switching shots, undo and redo all
+reload the widgets from the document.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio import vocabulary
+from studio.project.schema import Camera, Mode, Motion, ShotSize, ShotStatus, TransitionKind
+from studio.ui.badges import STATUS_COLORS
+from studio.ui.timeline import TRANSITION_NAMES
+
+MAX_SEED = 2**31 - 1
+MODE_LABELS = {
+    Mode.TEXT_TO_VIDEO: "Text → video",
+    Mode.IMAGE_TO_VIDEO: "Image → video",
+    Mode.EXTEND: "Extend the previous shot",
+    Mode.VIDEO_TO_VIDEO: "Video → video",
+}
+SIZE_ITEMS = {ShotSize.AUTO: "Auto (from prompt)", ShotSize.WIDE: "Wide", ShotSize.MEDIUM: "Medium",
+              ShotSize.CLOSE_UP: "Close-up"}
+CAMERA_ITEMS = {Camera.AUTO: "Auto (from prompt)", Camera.STATIC: "Static", Camera.PAN_LEFT: "Pan left",
+                Camera.PAN_RIGHT: "Pan right", Camera.TILT_UP: "Tilt up", Camera.TILT_DOWN: "Tilt down",
+                Camera.ZOOM_IN: "Zoom in", Camera.ZOOM_OUT: "Zoom out"}
+MOTION_ITEMS = {Motion.AUTO: "Auto (from prompt)", Motion.STILL: "Still", Motion.LEFT: "Moving left",
+                Motion.RIGHT: "Moving right", Motion.UP: "Moving up", Motion.DOWN: "Moving down",
+                Motion.BOUNCING: "Bouncing"}
+SAMPLER_ITEMS = {"dpmpp_2m": "DPM-Solver++ 2M", "ddim": "DDIM", "ddpm": "DDPM (ancestral)"}
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp)"
+VIDEO_FILTER = "Video (*.mp4 *.mov *.mkv *.webm *.npy)"
+
+
+class UnknownWordHighlighter(QSyntaxHighlighter):
+    """Wavy-underlines the words the model does not know."""
+
+    def __init__(self, document):
+        super().__init__(document)
+        self.words: list[str] = []
+        self.fmt = QTextCharFormat()
+        self.fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        self.fmt.setUnderlineColor(QColor(240, 150, 40))
+        self.fmt.setForeground(QColor(250, 190, 120))
+
+    def set_words(self, words: list[str]) -> None:
+        if words != self.words:
+            self.words = list(words)
+            self.rehighlight()
+
+    def highlightBlock(self, text: str) -> None:  # noqa: N802
+        for word in self.words:
+            # Whole words for Latin text; CJK has no spaces, so a plain substring there.
+            ascii_word = word.isascii()
+            pattern = rf"(?<![\w-]){re.escape(word)}(?![\w-])" if ascii_word else re.escape(word)
+            for m in re.finditer(pattern, text, flags=re.IGNORECASE):
+                self.setFormat(m.start(), m.end() - m.start(), self.fmt)
+
+
+def combo(items: dict) -> QComboBox:
+    c = QComboBox()
+    for value, label in items.items():
+        c.addItem(label, value)
+    return c
+
+
+def set_combo(c: QComboBox, value) -> None:
+    i = c.findData(value)
+    if i >= 0 and i != c.currentIndex():
+        c.setCurrentIndex(i)
+
+
+def section(title: str) -> QLabel:
+    label = QLabel(title.upper())
+    label.setObjectName("Section")
+    return label
+
+
+def project_relative(project_dir: Path, path: Path, subfolder: str) -> str:
+    """A project-relative path for a picked file: as is when it is inside the project, else a copy
+    in media/<subfolder>/ (written to a temp name first, so a failed copy leaves nothing)."""
+    path = path.resolve()
+    project_dir = project_dir.resolve()
+    if path.is_relative_to(project_dir):
+        return path.relative_to(project_dir).as_posix()
+    dest_dir = project_dir / "media" / subfolder
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / path.name
+    n = 1
+    while dest.exists():
+        dest = dest_dir / f"{path.stem}-{n}{path.suffix}"
+        n += 1
+    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".import-")
+    os.close(fd)
+    try:
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, dest)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest.relative_to(project_dir).as_posix()
+
+
+class MediaPicker(QWidget):
+    """A project-relative file path with Browse… and Clear."""
+
+    picked = Signal(str)  # "" = cleared
+
+    def __init__(self, file_filter: str, parent=None):
+        super().__init__(parent)
+        self.file_filter = file_filter
+        self.path = QLineEdit()
+        self.path.setReadOnly(True)
+        self.path.setPlaceholderText("none")
+        self.browse = QPushButton("Browse…")
+        self.clear = QToolButton()
+        self.clear.setText("✕")
+        self.clear.setToolTip("Clear")
+        self.clear.setAutoRaise(True)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.path, 1)
+        lay.addWidget(self.browse)
+        lay.addWidget(self.clear)
+        self.clear.clicked.connect(lambda: self.picked.emit(""))
+        self.dialog = lambda: QFileDialog.getOpenFileName(self, "Choose a file", "", self.file_filter)[0]
+        self.browse.clicked.connect(self._browse)
+        self.choose = None  # set by the inspector: (absolute path) -> None
+
+    def _browse(self) -> None:
+        name = self.dialog()
+        if name and self.choose is not None:
+            self.choose(Path(name))
+
+    def set_value(self, value: str | None) -> None:
+        self.path.setText(value or "")
+
+
+class Inspector(QWidget):
+    def __init__(self, doc, parent=None):
+        super().__init__(parent)
+        self.setObjectName("Inspector")
+        self.doc = doc
+        self.shot_id = ""
+        self._loading = False
+        self._build()
+        doc.currentShotChanged.connect(self.show_shot)
+        doc.shotChanged.connect(self._on_shot_changed)
+        doc.shotsReset.connect(lambda: self.show_shot(doc.current_shot_id))
+        doc.shotsRemoved.connect(lambda *_: self.show_shot(doc.current_shot_id))
+        doc.shotsMoved.connect(lambda: self.show_shot(doc.current_shot_id))
+        doc.takesChanged.connect(self._on_shot_changed)
+        self._vocab_timer = QTimer(self)
+        self._vocab_timer.setSingleShot(True)
+        self._vocab_timer.setInterval(150)
+        self._vocab_timer.timeout.connect(self._update_unknown_words)
+        self.show_shot(doc.current_shot_id)
+
+    # -- building ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.header = QLabel()
+        self.header.setObjectName("PanelTitle")
+        self.status = QLabel()
+        self.status.setObjectName("StatusBadge")
+        self.stale_note = QLabel("Parameters changed since the chosen take was made — generate again.")
+        self.stale_note.setObjectName("Warning")
+        self.stale_note.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+
+        self.prompt = QPlainTextEdit()
+        self.prompt.setPlaceholderText("wide shot of a red lantern moving up at night, camera tilts up")
+        self.prompt.setTabChangesFocus(True)
+        self.prompt.setFixedHeight(78)
+        self.highlighter = UnknownWordHighlighter(self.prompt.document())
+        self.unknown = QLabel()
+        self.unknown.setObjectName("Dim")
+        self.unknown.setWordWrap(True)
+        self.negative = QLineEdit()
+        self.negative.setPlaceholderText("what to avoid")
+
+        self.size = combo(SIZE_ITEMS)
+        self.camera = combo(CAMERA_ITEMS)
+        self.motion = combo(MOTION_ITEMS)
+        self.duration = QDoubleSpinBox()
+        self.duration.setRange(0.1, 600)
+        self.duration.setDecimals(2)
+        self.duration.setSingleStep(0.5)
+        self.duration.setSuffix(" s")
+
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        self.dice = QToolButton()
+        self.dice.setText("🎲")
+        self.dice.setToolTip("New random seed")
+        self.seed_locked = QComboBox()
+        self.seed_locked.addItem("Locked", True)
+        self.seed_locked.addItem("Random each take", False)
+        self.seed_locked.setToolTip("Locked: every take uses this seed. Random: each new take picks a seed.")
+        seed_row = QHBoxLayout()
+        seed_row.setContentsMargins(0, 0, 0, 0)
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.dice)
+        seed_row.addWidget(self.seed_locked)
+        seed_box = QWidget()
+        seed_box.setLayout(seed_row)
+
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 1000)
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(0, 30)
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setDecimals(1)
+        self.sampler = combo(SAMPLER_ITEMS)
+
+        self.mode = combo(MODE_LABELS)
+        self.reference = MediaPicker(IMAGE_FILTER)
+        self.source_video = MediaPicker(VIDEO_FILTER)
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(0.01, 1.0)
+        self.strength.setSingleStep(0.05)
+        self.strength.setDecimals(2)
+        self.strength.setToolTip("How far from the source video the result may go (1 = ignore it)")
+        self.continue_prev = QCheckBox("Continue from the previous shot's last frame")
+
+        self.transition = combo(TRANSITION_NAMES)
+        self.transition_length = QDoubleSpinBox()
+        self.transition_length.setRange(0.0, 10.0)
+        self.transition_length.setSingleStep(0.25)
+        self.transition_length.setSuffix(" s")
+        tr_row = QHBoxLayout()
+        tr_row.setContentsMargins(0, 0, 0, 0)
+        tr_row.addWidget(self.transition, 1)
+        tr_row.addWidget(self.transition_length)
+        tr_box = QWidget()
+        tr_box.setLayout(tr_row)
+
+        self.notes = QPlainTextEdit()
+        self.notes.setPlaceholderText("Notes for this shot")
+        self.notes.setTabChangesFocus(True)
+        self.notes.setFixedHeight(64)
+
+        for spin in (self.duration, self.seed, self.steps, self.guidance, self.strength, self.transition_length):
+            spin.setKeyboardTracking(False)  # one edit when typing is done, not one per digit
+
+        form_w = QWidget()
+        form = QFormLayout(form_w)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setContentsMargins(10, 4, 10, 10)
+        form.setVerticalSpacing(6)
+        form.addRow(section("Prompt"))
+        form.addRow(self.prompt)
+        form.addRow(self.unknown)
+        form.addRow("Negative", self.negative)
+        form.addRow(section("Shot"))
+        form.addRow("Shot size", self.size)
+        form.addRow("Camera", self.camera)
+        form.addRow("Subject motion", self.motion)
+        form.addRow("Duration", self.duration)
+        form.addRow("Transition in", tr_box)
+        form.addRow(section("Generation"))
+        form.addRow("Seed", seed_box)
+        form.addRow("Steps", self.steps)
+        form.addRow("Guidance", self.guidance)
+        form.addRow("Sampler", self.sampler)
+        form.addRow(section("Mode"))
+        form.addRow("Mode", self.mode)
+        self.reference_label = QLabel("Reference")
+        form.addRow(self.reference_label, self.reference)
+        self.source_label = QLabel("Source video")
+        form.addRow(self.source_label, self.source_video)
+        self.strength_label = QLabel("Strength")
+        form.addRow(self.strength_label, self.strength)
+        self.extend_note = QLabel("Continues the chosen take of the shot before this one.")
+        self.extend_note.setObjectName("Dim")
+        self.extend_note.setWordWrap(True)
+        form.addRow(self.extend_note)
+        form.addRow(self.continue_prev)
+        form.addRow(section("Notes"))
+        form.addRow(self.notes)
+        self.form = form
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(form_w)
+
+        head = QHBoxLayout()
+        head.setContentsMargins(10, 6, 10, 0)
+        head.addWidget(self.header, 1)
+        head.addWidget(self.status)
+        editor = QWidget()
+        lay = QVBoxLayout(editor)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        lay.addLayout(head)
+        for w in (self.stale_note, self.error):
+            w.setContentsMargins(10, 0, 10, 0)
+            lay.addWidget(w)
+        lay.addWidget(scroll, 1)
+        empty = QLabel("Select a shot in the shot list to edit it.")
+        empty.setObjectName("Dim")
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty)
+        self.stack.addWidget(editor)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+        self._connect()
+
+    def _connect(self) -> None:
+        self.prompt.textChanged.connect(lambda: self._edit(prompt=self.prompt.toPlainText()))
+        self.prompt.textChanged.connect(self._vocab_soon)
+        self.negative.textEdited.connect(lambda t: self._edit(negative_prompt=t))
+        self.size.activated.connect(lambda _i: self._edit(shot_size=self.size.currentData()))
+        self.camera.activated.connect(lambda _i: self._edit(camera=self.camera.currentData()))
+        self.motion.activated.connect(lambda _i: self._edit(motion=self.motion.currentData()))
+        self.duration.valueChanged.connect(lambda v: self._edit(duration=v))
+        self.seed.valueChanged.connect(lambda v: self._edit(seed=v))
+        self.dice.clicked.connect(self.roll_seed)
+        self.seed_locked.activated.connect(lambda _i: self._edit(seed_locked=self.seed_locked.currentData()))
+        self.steps.valueChanged.connect(lambda v: self._edit(steps=v))
+        self.guidance.valueChanged.connect(lambda v: self._edit(guidance=v))
+        self.sampler.activated.connect(lambda _i: self._edit(sampler=self.sampler.currentData()))
+        self.mode.activated.connect(lambda _i: self._edit(mode=self.mode.currentData()))
+        self.strength.valueChanged.connect(lambda v: self._edit(strength=v))
+        self.continue_prev.toggled.connect(lambda on: self._edit(continue_from_previous=on))
+        self.reference.picked.connect(lambda rel: self._edit(reference_image=rel or None))
+        self.reference.choose = lambda path: self._pick_media(path, "references", "reference_image")
+        self.source_video.picked.connect(lambda rel: self._edit(source_video=rel or None))
+        self.source_video.choose = lambda path: self._pick_media(path, "sources", "source_video")
+        self.transition.activated.connect(lambda _i: self._edit_transition())
+        self.transition_length.valueChanged.connect(lambda _v: self._edit_transition())
+        self.notes.textChanged.connect(self._edit_notes)
+
+    # -- showing --------------------------------------------------------------------------------------
+    def show_shot(self, shot_id: str) -> None:
+        shot = self.doc.shot(shot_id) if shot_id else None
+        self.shot_id = shot.id if shot is not None else ""
+        self.error.hide()
+        self.stack.setCurrentIndex(1 if shot is not None else 0)
+        if shot is not None:
+            self.reload()
+
+    def _on_shot_changed(self, shot_id: str) -> None:
+        if shot_id == self.shot_id:
+            self.reload()
+
+    def reload(self) -> None:
+        """Widgets ← document (signals blocked so this is not taken for an edit)."""
+        shot = self.doc.shot(self.shot_id)
+        if shot is None:
+            self.show_shot("")
+            return
+        p = shot.params
+        self._loading = True
+        try:
+            row = self.doc.row_of(shot.id)
+            self.header.setText(f"Shot {row + 1}")
+            color = STATUS_COLORS[shot.status]
+            self.status.setText(shot.status.value)
+            self.status.setStyleSheet(f"background:{color.name()}; color:white; border-radius:8px; padding:1px 8px;")
+            self.stale_note.setVisible(shot.status == ShotStatus.STALE)
+            if shot.status == ShotStatus.FAILED and shot.error:
+                self._show_error(f"Generation failed: {shot.error}")
+            if self.prompt.toPlainText() != p.prompt:
+                with QSignalBlocker(self.prompt):
+                    cursor = self.prompt.textCursor()
+                    pos = cursor.position()
+                    self.prompt.setPlainText(p.prompt)
+                    cursor.setPosition(min(pos, len(p.prompt)))
+                    self.prompt.setTextCursor(cursor)
+                self._update_unknown_words()
+            if self.negative.text() != p.negative_prompt:
+                self.negative.setText(p.negative_prompt)
+            for w, value in ((self.size, p.shot_size), (self.camera, p.camera), (self.motion, p.motion),
+                             (self.sampler, p.sampler), (self.mode, p.mode), (self.seed_locked, p.seed_locked),
+                             (self.transition, shot.transition.kind)):
+                with QSignalBlocker(w):
+                    set_combo(w, value)
+            for w, value in ((self.duration, p.duration), (self.seed, p.seed), (self.steps, p.steps),
+                             (self.guidance, p.guidance), (self.strength, p.strength),
+                             (self.transition_length, shot.transition.duration)):
+                with QSignalBlocker(w):
+                    w.setValue(value)
+            with QSignalBlocker(self.continue_prev):
+                self.continue_prev.setChecked(p.continue_from_previous)
+            self.reference.set_value(p.reference_image)
+            self.source_video.set_value(p.source_video)
+            if self.notes.toPlainText() != shot.notes:
+                with QSignalBlocker(self.notes):
+                    self.notes.setPlainText(shot.notes)
+            self.transition_length.setEnabled(shot.transition.kind != TransitionKind.CUT)
+            self._mode_rows(p.mode)
+            self.continue_prev.setEnabled(row > 0)
+            self.seed.setEnabled(True)
+        finally:
+            self._loading = False
+        if not self.prompt.hasFocus():
+            self._update_unknown_words()
+
+    def _mode_rows(self, mode: Mode) -> None:
+        i2v, v2v, ext = mode == Mode.IMAGE_TO_VIDEO, mode == Mode.VIDEO_TO_VIDEO, mode == Mode.EXTEND
+        for w, on in ((self.reference_label, i2v), (self.reference, i2v), (self.source_label, v2v),
+                      (self.source_video, v2v), (self.strength_label, v2v), (self.strength, v2v),
+                      (self.extend_note, ext)):
+            w.setVisible(on)
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    # -- editing --------------------------------------------------------------------------------------
+    def _edit(self, **changes) -> None:
+        if self._loading or not self.shot_id:
+            return
+        err = self.doc.set_params(self.shot_id, **changes)
+        if err is not None:
+            self._show_error(err.message)
+            self.reload()  # show what the shot really has
+        else:
+            self.error.hide()
+
+    def _edit_notes(self) -> None:
+        if not self._loading and self.shot_id:
+            self.doc.set_notes(self.shot_id, self.notes.toPlainText())
+
+    def _edit_transition(self) -> None:
+        if self._loading or not self.shot_id:
+            return
+        kind = self.transition.currentData()
+        length = self.transition_length.value()
+        if kind != TransitionKind.CUT and length <= 0:
+            length = 0.5
+        err = self.doc.set_transition(self.shot_id, kind, length)
+        if err is not None:
+            self._show_error(err.message)
+            self.reload()
+
+    def roll_seed(self) -> None:
+        self._edit(seed=random.randint(0, MAX_SEED))
+
+    def _pick_media(self, path: Path, subfolder: str, field: str) -> None:
+        folder = self.doc.path
+        if folder is None:
+            self._show_error("Save the project first: reference media is kept inside the project folder.")
+            return
+        try:
+            rel = project_relative(folder, path, subfolder)
+        except OSError as e:
+            self._show_error(f"Could not copy {path.name} into the project: {e.strerror or e}")
+            return
+        self._edit(**{field: rel})
+
+    # -- vocabulary -------------------------------------------------------------------------------------
+    def _vocab_soon(self) -> None:
+        self._vocab_timer.start()
+
+    def _update_unknown_words(self) -> None:
+        words = vocabulary.unknown_words(self.prompt.toPlainText())
+        if words is None:
+            self.highlighter.set_words([])
+            self.unknown.setText("Vocabulary check unavailable (prompt parser not installed).")
+            return
+        self.highlighter.set_words(words)
+        if words:
+            self.unknown.setText("The model does not know: " + ", ".join(f"“{w}”" for w in words))
+            self.unknown.setObjectName("Warning")
+        else:
+            self.unknown.setText("Every word is in the model's vocabulary." if self.prompt.toPlainText().strip()
+                                 else "")
+            self.unknown.setObjectName("Dim")
+        self.unknown.style().unpolish(self.unknown)
+        self.unknown.style().polish(self.unknown)
