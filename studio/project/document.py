@@ -78,7 +78,9 @@ class ProjectDocument(QObject):
         self._extra_dirty = False  # dirty by non-undoable changes (engine results)
         self._last_dirty = False
         self._undo = QUndoStack(self)
-        self._undo.cleanChanged.connect(lambda _clean: self._update_dirty())
+        # A bound slot (not a lambda): Qt drops it when the document dies, before the stack's own
+        # teardown emits cleanChanged.
+        self._undo.cleanChanged.connect(self._on_clean_changed)
         self._autosave = QTimer(self)
         self._autosave.setInterval(AUTOSAVE_INTERVAL_MS)
         self._autosave.timeout.connect(self._on_autosave_timer)
@@ -288,12 +290,15 @@ class ProjectDocument(QObject):
 
     def import_storyboard(self, path: str | Path, *, replace: bool = False) -> StudioError | None:
         """Import a storyboard (JSON/CSV). `replace=False` appends its shots (with their
-        transitions); `replace=True` replaces shots, timeline, title and settings. One undo step."""
+        transitions); `replace=True` replaces shots, timeline, title and settings, and so does an
+        import into a project without shots (a fresh project takes the storyboard's title, fps and
+        size). One undo step."""
         try:
             imported = storyboard.load_storyboard(path, self.default_params)
         except StudioError as e:
             self.errorOccurred.emit(e.kind, e.message)
             return e
+        replace = replace or not self._data.shots
         self._undo.push(commands.ImportStoryboard(self, imported, replace, Path(path).name))
         return None
 
@@ -450,6 +455,9 @@ class ProjectDocument(QObject):
         if dirty != self._last_dirty:
             self._last_dirty = dirty
             self.dirtyChanged.emit(dirty)
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._update_dirty()
 
     def _on_autosave_timer(self) -> None:
         if self.is_dirty():

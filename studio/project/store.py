@@ -209,6 +209,8 @@ def atomic_write(path: Path, payload: bytes) -> None:
 
 
 def dump_project(data: ProjectData) -> bytes:
+    """The bytes of project.json. Refuses (StudioError) a project that would not open again."""
+    _check_references(data, "project")
     d = data.model_dump(mode="json")
     d["schema_version"] = SCHEMA_VERSION  # whatever it was read as, it is written as this build's
     return json.dumps(d, ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8")
@@ -278,6 +280,7 @@ def save_as(data: ProjectData, source: str | Path | None, dest: str | Path) -> P
         return folder
     if folder.exists() and any(folder.iterdir()):
         raise StudioError("project_exists", f"{folder} already exists and is not empty")
+    payload = dump_project(data)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -287,7 +290,7 @@ def save_as(data: ProjectData, source: str | Path | None, dest: str | Path) -> P
         if src is not None and (src / MEDIA_DIR).is_dir():
             shutil.copytree(src / MEDIA_DIR, tmp / MEDIA_DIR)
         _ensure_layout(tmp)
-        atomic_write(tmp / PROJECT_FILE, dump_project(data))
+        atomic_write(tmp / PROJECT_FILE, payload)
         if folder.exists():
             folder.rmdir()  # empty (checked above)
         os.replace(tmp, folder)
