@@ -1,0 +1,120 @@
+"""The queue dock (offscreen): it shows the queue's jobs, state, progress, ETA and preview, and its
+buttons act on the queue. The engine is a stub the test drives; the queue is the real one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_helpers import StubClient
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMainWindow
+
+from studio.engine.queue import JobQueue
+from studio.project.schema import GenParams, JobState
+from studio.ui.queue_panel import QueuePanel
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def setup(qtbot, tmp_path):
+    client = StubClient()
+    queue = JobQueue(client, tmp_path / "media")
+    window = QMainWindow()
+    panel = QueuePanel(queue, window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
+    qtbot.addWidget(window)
+    window.show()
+    yield client, queue, panel
+    window.close()  # keeps `window` (and the dock it owns) alive until the test is over
+
+
+def test_rows_follow_the_queue_and_show_estimates(setup):
+    client, queue, panel = setup
+    a = queue.enqueue("s1", GenParams(prompt="a red ball at sunset", steps=20))
+    b = queue.enqueue("s2", GenParams(prompt="a blue box", steps=20, duration=4.0))
+    assert [r.job_id for r in panel.rows()] == [a.id, b.id]
+    row = panel.row(a.id)
+    assert row.title_label.text() == "a red ball at sunset"
+    assert row.state_label.text() == "Queued" and row.eta_label.text() == ""  # no calibration yet
+    assert panel.status_label.text() == "Engine stopped"
+    client.ready(sec_per_step=0.5, peak_memory_bytes=300 << 20)  # a starts running; b waits
+    assert panel.row(b.id).eta_label.text() == "≈ 30 s · 300.0 MB"  # 0.5 s × 20 steps × 3 clips
+    assert panel.status_label.text().startswith("Engine busy")
+    assert not panel.row(a.id).up_button.isEnabled() and panel.row(a.id).down_button.isEnabled()
+
+
+def test_running_job_shows_progress_eta_and_a_playing_preview(setup, qtbot):
+    client, queue, panel = setup
+    client.ready()
+    job = queue.enqueue("s1", GenParams(prompt="a panda", steps=10))
+    row = panel.row(job.id)
+    client.progress(4, 10, eta=12.4)
+    assert row.state_label.text() == "Generating · step 4/10"
+    assert row.progress_bar.value() == 400
+    assert row.eta_label.text() == "12 s left"
+    frames = np.zeros((4, 32, 32, 3), np.uint8)
+    for t in range(4):
+        frames[t, :, :, t % 3] = 60 * (t + 1)  # each frame a different colour
+    client.preview(4, 10, frames)
+    assert row.preview_label.pixmap() is not None and not row.preview_label.pixmap().isNull()
+    assert panel.preview_playing
+    first = row.preview_label.pixmap().toImage().pixelColor(10, 10)
+    qtbot.waitUntil(lambda: row.preview_label.pixmap().toImage().pixelColor(10, 10) != first, timeout=2000)
+    client.done()
+    assert row.state_label.text() == "Done" and row.progress_bar.value() == 1000
+    assert not panel.preview_playing
+
+
+def test_cancel_button_cancels_the_running_job(setup, qtbot):
+    client, queue, panel = setup
+    client.ready()
+    job = queue.enqueue("s1", GenParams(prompt="a star", steps=10))
+    row = panel.row(job.id)
+    client.progress(1, 10)
+    assert row.cancel_button.isEnabled() and not row.retry_button.isEnabled()
+    qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
+    assert client.cancelled == [job.id]
+    assert row.state_label.text() == "Cancelling…" and not row.cancel_button.isEnabled()
+    client.error("cancelled", "cancelled")  # the worker acknowledges
+    assert job.state == JobState.CANCELLED
+    assert row.state_label.text() == "Cancelled" and row.retry_button.isEnabled()
+    qtbot.mouseClick(row.retry_button, Qt.MouseButton.LeftButton)
+    assert job.state == JobState.RUNNING and len(client.submitted) == 2
+
+
+def test_cancel_queued_and_move_buttons(setup, qtbot):
+    client, queue, panel = setup
+    a, b, c = (queue.enqueue(f"s{i}", GenParams(prompt=f"shot {i}")) for i in range(3))
+    qtbot.mouseClick(panel.row(c.id).up_button, Qt.MouseButton.LeftButton)
+    assert [j.id for j in queue.jobs] == [a.id, c.id, b.id]
+    assert [r.job_id for r in panel.rows()] == [a.id, c.id, b.id]
+    layout_order = [panel._list_layout.itemAt(i).widget().job_id for i in range(3)]
+    assert layout_order == [a.id, c.id, b.id]
+    qtbot.mouseClick(panel.row(a.id).down_button, Qt.MouseButton.LeftButton)
+    assert [j.id for j in queue.jobs] == [c.id, a.id, b.id]
+    qtbot.mouseClick(panel.row(b.id).cancel_button, Qt.MouseButton.LeftButton)
+    assert b.state == JobState.CANCELLED and panel.row(b.id).state_label.text() == "Cancelled"
+    client.ready()
+    assert client.submitted[0].job_id == c.id
+
+
+def test_failure_reason_is_shown(setup):
+    client, queue, panel = setup
+    client.ready()
+    job = queue.enqueue("s1", GenParams(prompt="a car"))
+    client.error("worker_died", "worker died (exit code -9)")
+    assert panel.row(job.id).state_label.text() == "Failed: worker died (exit code -9)"
+
+
+def test_removed_jobs_lose_their_rows_and_errors_show_one_line(setup):
+    client, queue, panel = setup
+    a = queue.enqueue("s1", GenParams(prompt="a"))
+    queue.cancel(a.id)
+    queue.remove(a.id)
+    assert panel.rows() == [] and panel.row(a.id) is None
+    b = queue.enqueue("s2", GenParams(prompt="b"))
+    client.ready()
+    client.done()
+    panel.retry(b.id)  # a done job cannot be retried: the panel says why, in one line
+    assert panel.message_label.isVisibleTo(panel) and "only a failed or cancelled job" in panel.message_label.text()
