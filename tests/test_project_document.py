@@ -314,7 +314,7 @@ def test_import_storyboard_append_and_replace(qtbot, doc):
 def test_save_reopen_round_trip_and_dirty_state(qtbot, tmp_path):
     doc = ProjectDocument()
     assert doc.new(tmp_path / "film") is None
-    assert doc.path.name == "film.vstudio" and not doc.is_dirty()
+    assert doc.path.name == "film.vstudio" and not doc.is_dirty() and doc.title == "film"
     with qtbot.waitSignal(doc.dirtyChanged) as sig:
         doc.import_storyboard(SAMPLE_JSON)
     assert sig.args == [True]
@@ -347,11 +347,21 @@ def test_autosave_timer_and_recovery_after_crash(qtbot, tmp_path):
     assert doc._autosave.isActive() and doc._autosave.interval() == 60_000
     with qtbot.waitSignal(doc.autosaved):
         doc._autosave.timeout.emit()  # what the timer does after 60 s
+    # nothing changed since: the next tick writes nothing; a merged typing edit is a change
+    with qtbot.assertNotEmitted(doc.autosaved):
+        doc._autosave.timeout.emit()
+    sid = doc.shot_ids()[0]
+    doc.set_params(sid, prompt="a red lantern")
+    doc.set_params(sid, prompt="a red lantern rising")  # merges into the step before
+    with qtbot.waitSignal(doc.autosaved):
+        doc._autosave.timeout.emit()
     edited = doc.data.model_dump()
     # crash: the document is dropped without saving; a new session finds the autosave
     assert ProjectDocument.recovery_available(doc.path)
     fresh = ProjectDocument()
-    assert fresh.open(doc.path) is None and fresh.title == "Lantern festival"
+    with qtbot.waitSignal(fresh.recoveryAvailable) as sig:
+        assert fresh.open(doc.path) is None
+    assert sig.args == [str(doc.path)] and fresh.title == "Lantern festival"
     assert fresh.open(doc.path, recover=True) is None
     assert fresh.data.model_dump() == edited and fresh.is_dirty()
     assert fresh.save() is None

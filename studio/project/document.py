@@ -65,6 +65,7 @@ class ProjectDocument(QObject):
     pathChanged = Signal(str)  # the .vstudio folder, "" when unsaved
     saved = Signal(str)  # folder path, after save / save as
     autosaved = Signal(str)  # folder path
+    recoveryAvailable = Signal(str)  # on open: an autosave newer than project.json exists (folder)
     errorOccurred = Signal(str, str)  # kind, one-line message (file operations, import)
 
     def __init__(self, data: ProjectData | None = None, path: str | Path | None = None,
@@ -81,6 +82,10 @@ class ProjectDocument(QObject):
         # A bound slot (not a lambda): Qt drops it when the document dies, before the stack's own
         # teardown emits cleanChanged.
         self._undo.cleanChanged.connect(self._on_clean_changed)
+        # Counts changes so the timer skips an autosave when nothing changed since the last one.
+        self._revision = 0
+        self._autosaved_revision = 0
+        self._undo.indexChanged.connect(self._on_index_changed)
         self._autosave = QTimer(self)
         self._autosave.setInterval(AUTOSAVE_INTERVAL_MS)
         self._autosave.timeout.connect(self._on_autosave_timer)
@@ -333,9 +338,12 @@ class ProjectDocument(QObject):
     # ================================================================================================
     # Files (errors are values; also emitted on errorOccurred)
     # ================================================================================================
-    def new(self, path: str | Path | None = None, title: str = "Untitled",
+    def new(self, path: str | Path | None = None, title: str | None = None,
             settings: ProjectSettings | None = None) -> StudioError | None:
-        """Start an empty project; with `path`, create its folder at once."""
+        """Start an empty project; with `path`, create its folder at once. The title defaults to
+        the folder's name ("Untitled" without a path)."""
+        if title is None:
+            title = store.with_suffix(path).name.removesuffix(store.SUFFIX) if path is not None else "Untitled"
         data = ProjectData(title=title, settings=settings or ProjectSettings())
         if path is not None:
             try:
@@ -348,9 +356,10 @@ class ProjectDocument(QObject):
         return None
 
     def open(self, path: str | Path, *, recover: bool = False) -> StudioError | None:
-        """Open a project folder (or its project.json). `recover=True` loads the autosave instead
-        (ask the user first when `store.recovery_available(path)`); the document is then dirty.
-        On error the current project stays as it was."""
+        """Open a project folder (or its project.json). When an autosave newer than the save is
+        there, `recoveryAvailable(folder)` is emitted after opening so the UI can offer it; then
+        `open(path, recover=True)` loads the autosave instead (the document is then dirty, and
+        saving makes it the project). On error the current project stays as it was."""
         try:
             folder = store.project_dir(path)
             data = store.recover(folder) if recover else store.open_project(folder)
@@ -359,6 +368,8 @@ class ProjectDocument(QObject):
         self.load_data(data, folder)
         if recover:
             self._mark_extra_dirty()
+        elif store.recovery_available(folder):
+            self.recoveryAvailable.emit(str(folder))
         return None
 
     def save(self) -> StudioError | None:
@@ -390,6 +401,7 @@ class ProjectDocument(QObject):
             store.autosave(self._path, self._data)
         except StudioError as e:
             return self._fail(e)
+        self._autosaved_revision = self._revision
         self.autosaved.emit(str(self._path))
         return None
 
@@ -437,6 +449,7 @@ class ProjectDocument(QObject):
 
     def _mark_extra_dirty(self) -> None:
         self._extra_dirty = True
+        self._revision += 1
         self._update_dirty()
 
     def _mark_saved(self) -> None:
@@ -459,8 +472,11 @@ class ProjectDocument(QObject):
     def _on_clean_changed(self, _clean: bool) -> None:
         self._update_dirty()
 
+    def _on_index_changed(self, _index: int) -> None:
+        self._revision += 1
+
     def _on_autosave_timer(self) -> None:
-        if self.is_dirty():
+        if self.is_dirty() and self._revision != self._autosaved_revision:
             self.autosave_now()
 
     def _set_path(self, path: Path | None) -> None:
