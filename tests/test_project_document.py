@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from project_helpers import SAMPLE_CSV, SAMPLE_JSON, make_take, sample_project
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from studio.project import store
 from studio.project.document import AUTOSAVE_INTERVAL_MS, ProjectDocument
 from studio.project.schema import GenParams, ProjectData, ShotStatus, TransitionKind
+from studio.project.status import ENGINE_STATES, derive_status, derived_status
 
 
 def dump(doc: ProjectDocument) -> dict:
     return doc.data.model_dump()
+
+
+def check_invariants(doc: ProjectDocument) -> None:
+    """What every widget may assume: a clip exactly for each chosen take, statuses derived."""
+    chosen = {s.id: s.chosen_take for s in doc.data.shots if s.chosen_take is not None}
+    assert {c.shot_id: c.take_id for c in doc.clips()} == chosen
+    assert len(doc.clips()) == len(chosen)
+    for s in doc.data.shots:
+        assert s.status == derive_status(s)
+        if s.status not in ENGINE_STATES:
+            assert s.status == derived_status(s)
 
 
 def check_undo_redo(doc: ProjectDocument, before: dict, after: dict) -> None:
@@ -20,8 +34,10 @@ def check_undo_redo(doc: ProjectDocument, before: dict, after: dict) -> None:
     for _ in range(2):
         doc.undo_stack.undo()
         assert dump(doc) == before
+        check_invariants(doc)
         doc.undo_stack.redo()
         assert dump(doc) == after
+        check_invariants(doc)
 
 
 def prompts(doc):
@@ -233,6 +249,21 @@ def test_rate_and_delete_take_undo_redo(doc):
     assert [t.id for t in doc.shot(sid).takes] == [takes[1].id, takes[2].id]
     assert doc.shot(sid).chosen_take is None and doc.clip_for(sid) is None
     check_undo_redo(doc, before, dump(doc))
+
+
+def test_undo_delete_take_after_the_engine_chose_another(doc):
+    sid = doc.shot_ids()[0]
+    first = add_takes(doc, sid, 1)[0]
+    before = dump(doc)
+    doc.delete_take(sid, first.id)
+    late = make_take(doc.shot(sid).params, 9)
+    doc.add_take(sid, late)  # arrives while nothing is chosen: chosen automatically
+    assert doc.clip_for(sid).take_id == late.id
+    doc.undo_stack.undo()
+    assert doc.shot(sid).chosen_take == first.id and doc.clip_for(sid).take_id == first.id
+    assert [t.id for t in doc.shot(sid).takes] == [first.id, late.id]
+    check_invariants(doc)
+    assert dump(doc)["timeline"] == before["timeline"]
 
 
 def test_delete_shot_takes_its_clip_and_undo_restores_both(doc):
@@ -458,3 +489,63 @@ def test_load_data_resets_everything(qtbot):
         doc.load_data(sample_project(), None)
     assert doc.undo_stack.count() == 0 and not doc.is_dirty()
     assert isinstance(doc.data, ProjectData) and doc.shot_count() == 3
+
+
+# --- random edit sequences: undo walks back through every state, redo forward again ------------------------
+OPS = st.lists(st.tuples(st.sampled_from(
+    ["add", "dup", "del", "move", "param", "text", "notes", "choose", "unchoose", "rate", "deltake",
+     "clip", "trim", "transition", "title"]), st.integers(0, 1000), st.integers(0, 1000)), max_size=14)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_random_edits_undo_and_redo_exactly(qtbot, ops):
+    doc = ProjectDocument(sample_project(n_shots=4, takes_per_shot=3))
+    states = {doc.undo_stack.index(): dump(doc)}
+    for op, a, b in ops:
+        ids = doc.shot_ids()
+        sid = ids[a % len(ids)] if ids else None
+        shot = doc.shot(sid) if sid else None
+        take = shot.takes[b % len(shot.takes)] if shot and shot.takes else None
+        if op == "add":
+            doc.add_shot(GenParams(prompt=f"new {a}"), row=b % (len(ids) + 1))
+        elif op == "dup" and ids:
+            doc.duplicate_shots(ids[a % len(ids)::3])
+        elif op == "del" and ids:
+            doc.delete_shots(ids[a % len(ids)::2])
+        elif op == "move" and ids:
+            doc.move_shots(ids[a % len(ids)::2], b % (len(ids) + 1))
+        elif op == "param" and ids:
+            doc.set_params(ids[:1 + a % len(ids)], steps=1 + b % 50, seed=a)
+        elif op == "text" and sid:
+            doc.set_params(sid, prompt=shot.params.prompt + "x")
+        elif op == "notes" and sid:
+            doc.set_notes(sid, shot.notes + "n")
+        elif op == "choose" and take:
+            doc.choose_take(sid, take.id)
+        elif op == "unchoose" and sid:
+            doc.choose_take(sid, None)
+        elif op == "rate" and take:
+            doc.rate_take(sid, take.id, b % 6)
+        elif op == "deltake" and take:
+            doc.delete_take(sid, take.id)
+        elif op == "clip" and doc.clips():
+            doc.move_clip(doc.clips()[a % len(doc.clips())].shot_id, b)
+        elif op == "trim" and doc.clips():
+            doc.trim_clip(doc.clips()[a % len(doc.clips())].shot_id, (b % 10) / 10, 1.0 + (a % 10) / 10)
+        elif op == "transition" and sid:
+            doc.set_transition(sid, ["cut", "crossfade", "fade_black"][b % 3], 0.1 + (a % 20) / 10)
+        elif op == "title":
+            doc.set_title(f"title {a}")
+        check_invariants(doc)
+        states[doc.undo_stack.index()] = dump(doc)  # a merged edit replaces its step's state
+    final = doc.undo_stack.index()
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+        assert dump(doc) == states[doc.undo_stack.index()]
+        check_invariants(doc)
+    assert dump(doc) == states[0] and not doc.is_dirty()
+    while doc.undo_stack.canRedo():
+        doc.undo_stack.redo()
+        assert dump(doc) == states[doc.undo_stack.index()]
+    assert doc.undo_stack.index() == final

@@ -267,3 +267,17 @@ def test_random_damage_never_crashes_the_loader(raw):
         # whatever loads is a consistent project that saves and loads again unchanged
         assert isinstance(data, ProjectData)
         assert store.load_project_bytes(store.dump_project(data)).model_dump() == data.model_dump()
+
+
+def test_statuses_are_made_true_on_open(tmp_path):
+    d = _valid_dict()
+    shots = d["shots"]
+    shots[0]["status"] = "generating"  # its job is still in the queue: queued again
+    shots[1]["status"] = "generating"  # no job: the crash ended it; back to what its takes say
+    shots[2]["status"] = "stale"  # but its params equal its chosen take's: ready
+    d["queue"] = [{"shot_id": shots[0]["id"], "params": shots[0]["params"], "state": "running"}]
+    data = store.load_project_bytes(json.dumps(d).encode())
+    assert [s.status for s in data.shots] == ["queued", "ready", "ready"]
+    shots[2]["params"]["seed"] = 77
+    shots[2]["status"] = "ready"
+    assert store.load_project_bytes(json.dumps(d).encode()).shots[2].status == "stale"

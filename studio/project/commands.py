@@ -342,11 +342,18 @@ class DeleteTake(QUndoCommand):
         shot = d.shot(self.shot_id)
         i, take, chosen, clip = self.saved
         shot.takes.insert(i, take)
-        shot.chosen_take = chosen
-        if clip is not None and d.clip_index(self.shot_id) < 0:
-            d.data.timeline.clips.insert(clip[0], clip[1])
+        was_chosen = chosen == self.take_id
+        if was_chosen:
+            # Put back the choice and its clip, replacing one the engine may have auto-chosen since.
+            shot.chosen_take = chosen
+            clips = d.data.timeline.clips
+            idx = d.clip_index(self.shot_id)
+            if idx >= 0:
+                del clips[idx]
+            if clip is not None:
+                clips.insert(clip[0], clip[1])
         d._refresh_status(shot)
-        _emit_shot(d, self.shot_id, takes=True, timeline=clip is not None)
+        _emit_shot(d, self.shot_id, takes=True, timeline=was_chosen)
 
 
 def add_engine_take(doc: ProjectDocument, shot_id: str, take: Take, choose: bool | None) -> bool:
@@ -354,6 +361,8 @@ def add_engine_take(doc: ProjectDocument, shot_id: str, take: Take, choose: bool
     shot = doc.shot(shot_id)
     if shot is None:
         return False
+    if any(t.id == take.id for t in shot.takes):
+        return True  # reported twice (e.g. after an engine restart): already there
     shot.takes.append(take)
     shot.error = ""
     if shot.status in (shot.status.QUEUED, shot.status.GENERATING, shot.status.FAILED):

@@ -8,7 +8,7 @@ win while they last (the derived value comes back when they are cleared or a tak
 
 from __future__ import annotations
 
-from studio.project.schema import GenParams, Shot, ShotStatus
+from studio.project.schema import GenParams, JobState, ProjectData, Shot, ShotStatus
 
 ENGINE_STATES = frozenset({ShotStatus.QUEUED, ShotStatus.GENERATING, ShotStatus.FAILED})
 # Fields of GenParams that do not change a take's pixels.
@@ -41,3 +41,15 @@ def derive_status(shot: Shot) -> ShotStatus:
     if shot.status in ENGINE_STATES:
         return shot.status
     return derived_status(shot)
+
+
+def normalize_statuses(data: ProjectData) -> None:
+    """Make every `shot.status` true for a project just read from disk. A shot cannot be
+    `generating` in a project that is being opened: with an unfinished job in `data.queue` it is
+    `queued` (the job queue runs it again), otherwise its derived status. Same for `queued`."""
+    pending = {j.shot_id for j in data.queue if j.state in (JobState.QUEUED, JobState.RUNNING)}
+    for shot in data.shots:
+        if shot.status in (ShotStatus.QUEUED, ShotStatus.GENERATING):
+            shot.status = ShotStatus.QUEUED if shot.id in pending else derived_status(shot)
+        elif shot.status != ShotStatus.FAILED:
+            shot.status = derived_status(shot)
