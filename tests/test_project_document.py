@@ -549,3 +549,14 @@ def test_random_edits_undo_and_redo_exactly(qtbot, ops):
         doc.undo_stack.redo()
         assert dump(doc) == states[doc.undo_stack.index()]
     assert doc.undo_stack.index() == final
+
+
+def test_set_queue_persists_jobs_and_skips_no_change(qtbot, doc):
+    from studio.project.schema import Job
+
+    jobs = [Job(shot_id=doc.shot_ids()[0], params=doc.shot_at(0).params)]
+    with qtbot.waitSignal(doc.queueChanged):
+        doc.set_queue(jobs)
+    assert doc.data.queue == jobs and doc.is_dirty() and doc.undo_stack.count() == 0
+    with qtbot.assertNotEmitted(doc.queueChanged):
+        doc.set_queue(list(jobs))

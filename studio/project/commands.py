@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # QUndoCommand ids: consecutive commands with the same id are offered to mergeWith.
 ID_PARAMS, ID_NOTES, ID_TRIM = 1001, 1002, 1003
-TEXT_FIELDS = frozenset(k for k, f in GenParams.model_fields.items() if f.annotation in (str, "str"))
+TEXT_FIELDS = frozenset({"prompt", "negative_prompt"})  # typed into a text box: keystrokes merge
 
 
 def _one_line(e: ValidationError, prefix: str) -> StudioError:

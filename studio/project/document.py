@@ -330,8 +330,12 @@ class ProjectDocument(QObject):
         return commands.add_engine_take(self, shot_id, take, choose)
 
     def set_queue(self, jobs: list[Job]) -> None:
-        """The engine queue persists its jobs in the project (data.queue)."""
-        self._data.queue = list(jobs)
+        """The engine queue persists its jobs in the project (data.queue). Call it when jobs are
+        added, removed or change state, not on every progress tick (each call dirties)."""
+        jobs = list(jobs)
+        if jobs == self._data.queue:
+            return
+        self._data.queue = jobs
         self._mark_extra_dirty()
         self.queueChanged.emit()
 
