@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -91,16 +91,23 @@ class _QueueSignals(QObject):
         super().__init__(parent)
         self._queue = queue
         self._handlers = [
-            (queue.on_jobs_changed, lambda: self.jobsChanged.emit()),
-            (queue.on_job_changed, lambda job: self.jobChanged.emit(job.id)),
-            (queue.on_progress, lambda job, live: self.progress.emit(job.id)),
-            (queue.on_preview, lambda job, frames: self.preview.emit(job.id)),
-            (queue.on_engine_state, lambda state: self.engineState.emit(str(state))),
-            (queue.on_estimates_changed, lambda: self.estimatesChanged.emit()),
-            (queue.on_failed, lambda job, kind, msg: self.failed.emit(job.id, kind, msg)),
+            (queue.on_jobs_changed, lambda: self._emit("jobsChanged")),
+            (queue.on_job_changed, lambda job: self._emit("jobChanged", job.id)),
+            (queue.on_progress, lambda job, live: self._emit("progress", job.id)),
+            (queue.on_preview, lambda job, frames: self._emit("preview", job.id)),
+            (queue.on_engine_state, lambda state: self._emit("engineState", str(state))),
+            (queue.on_estimates_changed, lambda: self._emit("estimatesChanged")),
+            (queue.on_failed, lambda job, kind, msg: self._emit("failed", job.id, kind, msg)),
         ]
         for event, fn in self._handlers:
             event.connect(fn)
+
+    def _emit(self, signal: str, *args: str) -> None:
+        # Not `self.<signal>.emit(...)`: PySide6 6.12.0 on Python 3.11 drops a reference to True on
+        # every SignalInstance.emit(), and the process aborts (bool_dealloc) after a few hundred
+        # emits. Emitting through the meta-object is the same signal without that bug. AutoConnection:
+        # direct on the GUI thread, queued if the queue ever runs on another thread.
+        QMetaObject.invokeMethod(self, signal, Qt.ConnectionType.AutoConnection, *(Q_ARG(str, a) for a in args))
 
     def unbind(self) -> None:
         for event, fn in self._handlers:
