@@ -289,3 +289,30 @@ def test_step_times_run_from_start_to_zero_strictly_decreasing(sched, spacing):
     ts = step_times(SCHEDULES[sched], 20, spacing)
     assert ts[0] == SCHEDULES[sched].n - 1 and ts[-1] == 0.0 and len(ts) == 20
     assert all(a > b for a, b in zip(ts, ts[1:], strict=False))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_dpmpp_2m_beats_diffusers_default_at_20_steps():
+    """The step placement goal: at most half the error of diffusers' DPMSolverMultistepScheduler
+    (default settings, same linear schedule, same analytic eps and x_T; see the benchmark)."""
+    diffusers = pytest.importorskip("diffusers")
+    schedule = SCHEDULES["linear"]
+    m, s, x_T = image_like_problem()
+    x_T = x_T.float()
+    ref = diffusers.DPMSolverMultistepScheduler(
+        num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, prediction_type="epsilon"
+    )
+    table = ref.alphas_cumprod.double()
+    eps_ref = gaussian_eps(schedule, m, s)
+    ref.set_timesteps(20)
+    x = x_T.clone()
+    for t in ref.timesteps:
+        ab = table[t.long()].expand(x.shape[0])[:, None]  # diffusers' own table: exact for it
+        e = ((1 - ab).sqrt() * (x.double() - ab.sqrt() * m) / (ab * s**2 + 1 - ab)).float()
+        x = ref.step(e, t, x).prev_sample
+    ab_T = float(table[int(ref.timesteps[0])])
+    err_ref = rms(x.double(), m + s * (x_T.double() - math.sqrt(ab_T) * m) / (ab_T * s**2 + 1 - ab_T) ** 0.5)
+    err = rms(
+        sample(eps_ref, x_T, schedule, "dpmpp_2m", 20).double(), exact_map(schedule, x_T.double(), m, s)
+    )
+    assert err <= 0.5 * err_ref, (err, err_ref)
