@@ -41,6 +41,36 @@ def _parser():
     return getattr(module, "parse_prompt", None)
 
 
+_SLOT_LISTS = {"subject": "SUBJECTS", "color": "COLORS", "background": "BACKGROUNDS", "size": "SIZES",
+               "motion": "MOTIONS", "camera": "CAMERAS"}
+
+
+def prompt_slots(prompt: str) -> dict[str, str] | None:
+    """What the prompt says for each slot the model knows, in English (e.g. {"size": "wide",
+    "camera": "tilts up"}); slots the prompt leaves open are absent. None when no parser."""
+    slots = _slots(prompt)
+    return None if slots is None else dict(slots)
+
+
+@lru_cache(maxsize=512)  # the shot list asks on every repaint
+def _slots(prompt: str) -> dict[str, str] | None:
+    parse = _parser()
+    module = sys.modules.get("model_runtime.toyworld")
+    if parse is None or module is None:
+        return None
+    try:
+        parsed = parse(prompt)
+    except Exception:  # noqa: BLE001
+        return None
+    out = {}
+    for slot, list_name in _SLOT_LISTS.items():
+        index = getattr(parsed, slot, None)
+        names = getattr(module, list_name, None)
+        if isinstance(index, int) and names is not None and 0 <= index < len(names):
+            out[slot] = names[index]
+    return out
+
+
 def available() -> bool:
     return _parser() is not None
 

@@ -221,12 +221,10 @@ class Inspector(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SEED)
         self.dice = QToolButton()
-        self.dice.setText("🎲")
-        self.dice.setToolTip("New random seed")
-        self.seed_locked = QComboBox()
-        self.seed_locked.addItem("Locked", True)
-        self.seed_locked.addItem("Random each take", False)
-        self.seed_locked.setToolTip("Locked: every take uses this seed. Random: each new take picks a seed.")
+        self.dice.setText("Roll")
+        self.dice.setToolTip("Pick a new random seed")
+        self.seed_locked = QCheckBox("Lock")
+        self.seed_locked.setToolTip("Locked: every take uses this seed.\nUnlocked: each new take rolls its own seed.")
         seed_row = QHBoxLayout()
         seed_row.setContentsMargins(0, 0, 0, 0)
         seed_row.addWidget(self.seed, 1)
@@ -314,7 +312,11 @@ class Inspector(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(form_w)
+        for c in (self.size, self.camera, self.motion, self.sampler, self.mode, self.transition):
+            c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            c.setMinimumContentsLength(8)
 
         head = QHBoxLayout()
         head.setContentsMargins(10, 6, 10, 0)
@@ -350,7 +352,7 @@ class Inspector(QWidget):
         self.duration.valueChanged.connect(lambda v: self._edit(duration=v))
         self.seed.valueChanged.connect(lambda v: self._edit(seed=v))
         self.dice.clicked.connect(self.roll_seed)
-        self.seed_locked.activated.connect(lambda _i: self._edit(seed_locked=self.seed_locked.currentData()))
+        self.seed_locked.toggled.connect(lambda on: self._edit(seed_locked=on))
         self.steps.valueChanged.connect(lambda v: self._edit(steps=v))
         self.guidance.valueChanged.connect(lambda v: self._edit(guidance=v))
         self.sampler.activated.connect(lambda _i: self._edit(sampler=self.sampler.currentData()))
@@ -406,8 +408,7 @@ class Inspector(QWidget):
             if self.negative.text() != p.negative_prompt:
                 self.negative.setText(p.negative_prompt)
             for w, value in ((self.size, p.shot_size), (self.camera, p.camera), (self.motion, p.motion),
-                             (self.sampler, p.sampler), (self.mode, p.mode), (self.seed_locked, p.seed_locked),
-                             (self.transition, shot.transition.kind)):
+                             (self.sampler, p.sampler), (self.mode, p.mode), (self.transition, shot.transition.kind)):
                 with QSignalBlocker(w):
                     set_combo(w, value)
             for w, value in ((self.duration, p.duration), (self.seed, p.seed), (self.steps, p.steps),
@@ -415,8 +416,9 @@ class Inspector(QWidget):
                              (self.transition_length, shot.transition.duration)):
                 with QSignalBlocker(w):
                     w.setValue(value)
-            with QSignalBlocker(self.continue_prev):
-                self.continue_prev.setChecked(p.continue_from_previous)
+            for box, on in ((self.continue_prev, p.continue_from_previous), (self.seed_locked, p.seed_locked)):
+                with QSignalBlocker(box):
+                    box.setChecked(on)
             self.reference.set_value(p.reference_image)
             self.source_video.set_value(p.source_video)
             if self.notes.toPlainText() != shot.notes:

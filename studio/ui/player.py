@@ -194,6 +194,7 @@ class Player(QWidget):
 
         top = QHBoxLayout()
         top.setContentsMargins(6, 2, 6, 0)
+        self.header_layout = top  # the viewer puts its source switch here
         top.addWidget(self.title, 1)
         top.addWidget(self.dropped_label)
         transport = QHBoxLayout()

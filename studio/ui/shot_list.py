@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio import vocabulary
 from studio.project.schema import Camera, JobState, ShotSize, ShotStatus
 from studio.ui.badges import STATUS_COLORS, paint_badge
 
@@ -49,6 +50,10 @@ StatusRole = Qt.ItemDataRole.UserRole + 2
 ProgressRole = Qt.ItemDataRole.UserRole + 3
 
 SIZE_LABELS = {ShotSize.AUTO: "—", ShotSize.WIDE: "Wide", ShotSize.MEDIUM: "Medium", ShotSize.CLOSE_UP: "Close-up"}
+PROMPT_SIZE_LABELS = {"wide": "Wide", "medium": "Medium", "close-up": "Close-up"}
+PROMPT_CAMERA_LABELS = {c.value: label for c, label in {
+    Camera.STATIC: "Static", Camera.PAN_LEFT: "Pan left", Camera.PAN_RIGHT: "Pan right", Camera.TILT_UP: "Tilt up",
+    Camera.TILT_DOWN: "Tilt down", Camera.ZOOM_IN: "Zoom in", Camera.ZOOM_OUT: "Zoom out"}.items()}
 CAMERA_LABELS = {Camera.AUTO: "—", Camera.STATIC: "Static", Camera.PAN_LEFT: "Pan left", Camera.PAN_RIGHT: "Pan right",
                  Camera.TILT_UP: "Tilt up", Camera.TILT_DOWN: "Tilt down", Camera.ZOOM_IN: "Zoom in",
                  Camera.ZOOM_OUT: "Zoom out"}
@@ -125,6 +130,12 @@ class ShotTableModel(QAbstractTableModel):
     def shot_id(self, row: int) -> str:
         return self.doc.shot_at(row).id
 
+    @staticmethod
+    def _from_prompt(prompt: str, slot: str) -> str:
+        value = (vocabulary.prompt_slots(prompt) or {}).get(slot)
+        labels = PROMPT_SIZE_LABELS if slot == "size" else PROMPT_CAMERA_LABELS
+        return labels.get(value, "—") if value else "—"
+
     def job_progress(self, shot_id: str) -> float | None:
         for job in self.doc.data.queue:
             if job.shot_id == shot_id and job.state == JobState.RUNNING:
@@ -149,9 +160,9 @@ class ShotTableModel(QAbstractTableModel):
             if col == COL_PROMPT:
                 return p.prompt or "(no prompt)"
             if col == COL_SIZE:
-                return SIZE_LABELS[p.shot_size]
+                return SIZE_LABELS[p.shot_size] if p.shot_size != ShotSize.AUTO else self._from_prompt(p.prompt, "size")
             if col == COL_CAMERA:
-                return CAMERA_LABELS[p.camera]
+                return CAMERA_LABELS[p.camera] if p.camera != Camera.AUTO else self._from_prompt(p.prompt, "camera")
             if col == COL_DURATION:
                 return f"{p.duration:g} s"
             if col == COL_STATUS:
@@ -171,8 +182,17 @@ class ShotTableModel(QAbstractTableModel):
                 return "Parameters changed since the chosen take was made: generate again"
             if col == COL_PROMPT:
                 return p.prompt + (f"\n\nNotes: {shot.notes}" if shot.notes else "")
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_PROMPT and not p.prompt:
-            return QColor(120, 120, 130)
+            if (col == COL_SIZE and p.shot_size == ShotSize.AUTO) or (col == COL_CAMERA and p.camera == Camera.AUTO):
+                return "From the prompt (double-click to set it on the shot)"
+        if role == Qt.ItemDataRole.ForegroundRole and (
+                (col == COL_PROMPT and not p.prompt) or (col == COL_SIZE and p.shot_size == ShotSize.AUTO)
+                or (col == COL_CAMERA and p.camera == Camera.AUTO)):
+            return QColor(125, 127, 138)  # dim: a value the prompt implies, not one set on the shot
+        if role == Qt.ItemDataRole.FontRole and ((col == COL_SIZE and p.shot_size == ShotSize.AUTO)
+                                                 or (col == COL_CAMERA and p.camera == Camera.AUTO)):
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_NUM, COL_DURATION, COL_TAKES):
             return int(Qt.AlignmentFlag.AlignCenter)
         return None
@@ -233,6 +253,7 @@ class StatusDelegate(QStyledItemDelegate):
         status = index.data(StatusRole)
         if status is None:
             return
+        status = ShotStatus(status)  # a StrEnum comes back from Qt as a plain str
         progress = index.data(ProgressRole) if status == ShotStatus.GENERATING else None
         text = status.value if progress is None else f"{status.value} {progress * 100:.0f}%"
         r = QRectF(option.rect).adjusted(6, 0, -4, 0)
@@ -299,7 +320,7 @@ class ShotTableView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)
-        self.setWordWrap(False)
+        self.setWordWrap(True)  # two lines of prompt fit a row
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
@@ -391,8 +412,6 @@ class ShotListPanel(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             return b
 
-        title = QLabel("Shots")
-        title.setObjectName("PanelTitle")
         self.count_label = QLabel()
         self.count_label.setObjectName("Dim")
         gen = QToolButton()
@@ -408,8 +427,6 @@ class ShotListPanel(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 4, 6, 2)
         bar.setSpacing(2)
-        bar.addWidget(title)
-        bar.addSpacing(6)
         bar.addWidget(self.count_label)
         bar.addStretch(1)
         bar.addWidget(tool(self.act_add, "+ Add"))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -152,7 +153,7 @@ class TakeCard(QFrame):
         self.a = self._toggle("A", "Compare: left side")
         self.b = self._toggle("B", "Compare: right side")
         self.delete = QToolButton()
-        self.delete.setText("🗑")
+        self.delete.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TrashIcon))
         self.delete.setToolTip("Delete this take (Del)")
         self.delete.setAutoRaise(True)
         self.delete.clicked.connect(lambda: panel.delete(self.take_id))

@@ -52,6 +52,7 @@ TRACK_Y = 32.0
 TRACK_H = 84.0
 LABEL_H = 18.0
 EDGE_PX = 7.0  # grab zone for trimming at each clip edge
+MARKER_H = 16.0  # transition markers: a band along the bottom of the track
 MIN_PX_PER_S, MAX_PX_PER_S = 4.0, 1200.0
 
 TRANSITION_NAMES = {
@@ -145,12 +146,20 @@ class PlayheadItem(QGraphicsItem):
 
 
 class ClipItem(QGraphicsObject):
-    """One clip. Its geometry during a drag is a preview; the edit happens on release."""
+    """One clip. Its geometry during a drag is a preview; the edit happens on release.
 
-    def __init__(self, scene: TimelineScene, span: ClipSpan, label: str, color: QColor, stale: bool):
+    Clips are drawn butt to butt at their edit points, as NLEs draw them: a crossfade of d overlaps
+    two clips in the film, so each hides d/2 of its media under the transition box centred on the
+    cut, and the edges stay side by side where they can be grabbed.
+    """
+
+    def __init__(self, scene: TimelineScene, span: ClipSpan, label: str, color: QColor, stale: bool,
+                 hide_head: float = 0.0, hide_tail: float = 0.0):
         super().__init__()
         self.tl = scene
         self.span = span
+        self.hide_head = hide_head  # seconds of the clip under the incoming crossfade's left half
+        self.hide_tail = hide_tail
         self.label = label
         self.color = color
         self.stale = stale
@@ -160,15 +169,19 @@ class ClipItem(QGraphicsObject):
         self.preview_out = span.out_s
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setPos(scene.x_of(span.start_s), TRACK_Y)
+        self.setPos(self.home_x(), TRACK_Y)
         self.setZValue(10 + span.index)
         self.setToolTip(f"{label}\nIn {format_seconds(span.in_s, scene.fps)}  Out "
                         f"{format_seconds(span.out_s, scene.fps)}  ·  {span.length_s:.2f} s\n"
                         "Drag edges to trim · drag to reorder · double-click to play")
 
     # -- geometry ---------------------------------------------------------------------------------
+    def home_x(self) -> float:
+        return self.tl.x_of(self.span.start_s + self.hide_head)
+
     def _width(self) -> float:
-        return max((self.preview_out - self.preview_in) * self.tl.px_per_s, 4.0)
+        shown = self.preview_out - self.preview_in - self.hide_head - self.hide_tail
+        return max(shown * self.tl.px_per_s, 4.0)
 
     def _left(self) -> float:
         """Left edge offset while trimming the in point (the clip start stays put on release,
@@ -237,7 +250,7 @@ class ClipItem(QGraphicsObject):
         n = max(1, math.ceil(strip.width() / tile_w))
         for i in range(n):
             x = strip.left() + i * tile_w
-            t = self.preview_in + (x - strip.left() + tile_w / 2) / self.tl.px_per_s
+            t = self.preview_in + self.hide_head + (x - strip.left() + tile_w / 2) / self.tl.px_per_s
             pm = self.tl.thumbnail(take, t, int(h))
             if pm is None:
                 p.fillRect(QRectF(x, strip.top(), tile_w, h), QColor(40, 40, 44))
@@ -265,7 +278,7 @@ class ClipItem(QGraphicsObject):
         elif self.mode == "out":
             self.preview_out = self.tl.snap(min(max(s.out_s + ds, s.in_s + MIN_CLIP_S), s.take_s))
         elif self.mode == "move":
-            self.setX(self.tl.x_of(s.start_s) + dx)
+            self.setX(self.home_x() + dx)
             self.tl.show_drop_marker(self.drop_index())
         self.update()
 
@@ -282,7 +295,7 @@ class ClipItem(QGraphicsObject):
             if index != self.span.index:
                 self.tl.commit_move(self.span.shot_id, index)
                 return
-            self.setX(self.tl.x_of(self.span.start_s))
+            self.setX(self.home_x())
             self.setZValue(10 + self.span.index)
         self.prepareGeometryChange()
         self.update()
@@ -348,7 +361,8 @@ class TransitionItem(QGraphicsObject):
         if x1 - x0 < 16:  # keep a clickable size however far out the view is zoomed
             mid = (x0 + x1) / 2
             x0, x1 = mid - 8, mid + 8
-        self._rect = QRectF(x0, TRACK_Y + LABEL_H + 4, x1 - x0, TRACK_H - LABEL_H - 8)
+        # A band along the bottom of the track: the clip edges above it stay free for trimming.
+        self._rect = QRectF(x0, TRACK_Y + TRACK_H - MARKER_H - 2, x1 - x0, MARKER_H)
         name = TRANSITION_NAMES[kind]
         length = f" {span.transition_s:.2f} s" if kind != TransitionKind.CUT else ""
         self.setToolTip(f"{name}{length} into this clip — double-click or right-click to change")
@@ -362,7 +376,8 @@ class TransitionItem(QGraphicsObject):
         kind = self.span.transition
         if kind == TransitionKind.CUT:
             c = r.center()
-            diamond = QPolygonF([QPointF(c.x(), c.y() - 8), QPointF(c.x() + 6, c.y()), QPointF(c.x(), c.y() + 8),
+            h = MARKER_H / 2
+            diamond = QPolygonF([QPointF(c.x(), c.y() - h), QPointF(c.x() + 6, c.y()), QPointF(c.x(), c.y() + h),
                                  QPointF(c.x() - 6, c.y())])
             p.setPen(QPen(QColor(20, 20, 24), 1))
             p.setBrush(QColor(200, 200, 210))
@@ -437,6 +452,7 @@ class TimelineScene(QGraphicsScene):
         self.doc = doc
         self.media = media
         self.px_per_s = 80.0
+        self.min_width = 0.0
         self.playhead_s = 0.0
         self.spans: list[ClipSpan] = []
         self.clip_items: list[ClipItem] = []
@@ -472,7 +488,15 @@ class TimelineScene(QGraphicsScene):
         return (x - LEFT) / self.px_per_s
 
     def scene_width(self) -> float:
-        return self.x_of(self.duration()) + 400
+        # At least the view's width, so the track and ruler run edge to edge.
+        return max(self.x_of(self.duration()) + 400, self.min_width)
+
+    def set_min_width(self, width: float) -> None:
+        if abs(width - self.min_width) > 0.5:
+            grow = width > self.scene_width()
+            self.min_width = width
+            if grow:
+                self.rebuild()
 
     def snap(self, seconds: float) -> float:
         """To the nearest project frame."""
@@ -494,13 +518,16 @@ class TimelineScene(QGraphicsScene):
             hint = self.addText("Choose a take for a shot (Takes panel → ✓ Use) to put it on the timeline")
             hint.setDefaultTextColor(QColor(120, 122, 132))
             hint.setPos(LEFT + 8, TRACK_Y + TRACK_H / 2 - 12)
-        for span in self.spans:
+        for i, span in enumerate(self.spans):
+            nxt = self.spans[i + 1] if i + 1 < len(self.spans) else None
+            head = span.transition_s / 2 if i > 0 and span.transition == TransitionKind.CROSSFADE else 0.0
+            tail = nxt.transition_s / 2 if nxt is not None and nxt.transition == TransitionKind.CROSSFADE else 0.0
             shot = self.doc.shot(span.shot_id)
             row = self.doc.row_of(span.shot_id)
             prompt = shot.params.prompt if shot else ""
             label = f"{row + 1}  {prompt}" if prompt else f"Shot {row + 1}"
             stale = shot is not None and shot.status == ShotStatus.STALE
-            item = ClipItem(self, span, label, CLIP_COLORS[row % len(CLIP_COLORS)], stale)
+            item = ClipItem(self, span, label, CLIP_COLORS[row % len(CLIP_COLORS)], stale, head, tail)
             self.addItem(item)
             self.clip_items.append(item)
         for i, span in enumerate(self.spans):
@@ -628,6 +655,10 @@ class TimelineView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(int(TRACK_Y + TRACK_H + 30))
 
+    def resizeEvent(self, e):  # noqa: N802
+        super().resizeEvent(e)
+        self.tl.set_min_width(self.viewport().width())
+
     def wheelEvent(self, e):  # noqa: N802
         if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
             factor = 1.25 if e.angleDelta().y() > 0 else 0.8
@@ -681,8 +712,6 @@ class TimelinePanel(QWidget):
         self.view = TimelineView(self.scene)
         self.info = QLabel()
         self.info.setObjectName("Dim")
-        title = QLabel("Timeline")
-        title.setObjectName("PanelTitle")
 
         def button(text, tip, slot, icon=None):
             b = QToolButton()
@@ -701,8 +730,6 @@ class TimelinePanel(QWidget):
         self.play_button.setText("Play film")
         header = QHBoxLayout()
         header.setContentsMargins(8, 2, 6, 0)
-        header.addWidget(title)
-        header.addSpacing(12)
         header.addWidget(self.info)
         header.addStretch(1)
         header.addWidget(self.play_button)

@@ -1,0 +1,99 @@
+"""Application start: QApplication on a qasync loop, the dark theme, the engine, the main window.
+
+`run()` opens a project (the demo project by default, so a new user can press Generate at once),
+offering to recover a newer autosave after a crash, and starts the generation worker in the
+background; the window is usable while the model loads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+SCREENSHOT_ENV = "VSTUDIO_SCREENSHOT"  # path.png: grab the window after a second and quit
+NO_ENGINE_ENV = "VSTUDIO_NO_ENGINE"  # 1: do not start the worker process
+
+
+def _make_engine(doc, settings):
+    """The engine client + job queue + the controller that binds them to the document."""
+    from studio.engine.client import EngineClient, WorkerOptions
+    from studio.engine.queue import JobQueue
+    from studio.ui.generation import GenerationController
+
+    client = EngineClient(WorkerOptions(checkpoint=settings.checkpoint or None, device=settings.device))
+    folder = doc.path or Path.cwd()
+    queue = JobQueue(client, Path(folder) / "media", doc.path)
+    return client, queue, GenerationController(doc, queue)
+
+
+async def _start_engine(client, window) -> None:
+    from studio.errors import StudioError
+
+    try:
+        await client.start()
+    except (StudioError, Exception) as e:  # noqa: BLE001 (any start failure is shown, never raised)
+        message = getattr(e, "message", None) or str(e) or type(e).__name__
+        window.statusBar().showMessage(f"The generation engine could not start: {message}", 15000)
+    window._update_engine_label()
+
+
+def run(project: str | Path | None = None, engine: bool | None = None, screenshot: str | None = None) -> int:
+    import qasync
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from studio.errors import StudioError
+    from studio.project.demo import ensure_demo_project
+    from studio.project.document import ProjectDocument
+    from studio.project.settings import load_settings_checked, recent_projects
+    from studio.ui.main_window import MainWindow, screenshot_later
+    from studio.ui.theme import apply_theme
+
+    if engine is None:
+        engine = os.environ.get(NO_ENGINE_ENV, "") not in ("1", "true", "yes")
+    screenshot = screenshot or os.environ.get(SCREENSHOT_ENV) or None
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Video Diffusion Studio")
+    app.setOrganizationName("vstudio")
+    apply_theme(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    settings, settings_error = load_settings_checked()
+    doc = ProjectDocument()
+    client = queue = generation = None
+    if engine:
+        client, queue, generation = _make_engine(doc, settings)
+    window = MainWindow(doc, settings, generation=generation, queue=queue)
+
+    doc.default_params = settings.gen_defaults()
+    try:
+        # The project asked for, else the one worked on last, else (first start) the demo project.
+        recent = recent_projects(settings)
+        path = Path(project) if project else (recent[0] if recent else ensure_demo_project(settings))
+    except StudioError as e:
+        path = None
+        window.statusBar().showMessage(e.message, 15000)
+    if path is not None and not window.open_project(path, ask=False):
+        QMessageBox.warning(window, "Could not open the project",
+                            window.statusBar().currentMessage() or f"Could not open {path}")
+    if generation is not None:
+        generation.restore()
+    if settings_error is not None:
+        window.statusBar().showMessage(settings_error.message, 10000)
+    window.show()
+
+    if client is not None:
+        loop.create_task(_start_engine(client, window))
+    if screenshot:
+        screenshot_later(window, screenshot)
+
+    closing = asyncio.Event()
+    app.aboutToQuit.connect(closing.set)
+    with loop:
+        loop.run_until_complete(closing.wait())
+        if client is not None:
+            client.close()
+    return 0

@@ -1,0 +1,150 @@
+"""Settings: this project's frame rate and resolution (an undoable document edit) and the studio's
+defaults (model, device, steps for new shots), saved through studio.project.settings."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.errors import StudioError
+from studio.project import settings as app_settings
+
+FPS_CHOICES = [23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 60.0]
+RESOLUTIONS = [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920), (1024, 1024), (512, 512)]
+DEVICES = ["auto", "cpu", "cuda", "mps"]
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, doc, settings: app_settings.Settings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.doc = doc
+        self.settings = settings
+        self.error = QLabel()
+        self.error.setObjectName("Error")
+        self.error.hide()
+
+        project = QGroupBox(f"This project — {doc.title}")
+        pf = QFormLayout(project)
+        self.fps = QComboBox()
+        self.fps.setEditable(True)
+        for f in FPS_CHOICES:
+            self.fps.addItem(f"{f:g}", f)
+        self.fps.setCurrentText(f"{doc.settings.fps:g}")
+        self.width = QSpinBox()
+        self.width.setRange(16, 8192)
+        self.width.setValue(doc.settings.width)
+        self.height = QSpinBox()
+        self.height.setRange(16, 8192)
+        self.height.setValue(doc.settings.height)
+        preset = QComboBox()
+        preset.addItem("Preset…", None)
+        for w, h in RESOLUTIONS:
+            preset.addItem(f"{w} × {h}", (w, h))
+        preset.activated.connect(lambda _i: self._preset(preset.currentData()))
+        res = QHBoxLayout()
+        res.addWidget(self.width)
+        res.addWidget(QLabel("×"))
+        res.addWidget(self.height)
+        res.addWidget(preset)
+        res_w = QWidget()
+        res_w.setLayout(res)
+        res.setContentsMargins(0, 0, 0, 0)
+        pf.addRow("Frame rate", self.fps)
+        pf.addRow("Resolution", res_w)
+
+        studio = QGroupBox("Studio defaults")
+        sf = QFormLayout(studio)
+        self.checkpoint = QLineEdit(settings.checkpoint)
+        self.checkpoint.setPlaceholderText("bundled model (assets/models)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        ck = QHBoxLayout()
+        ck.setContentsMargins(0, 0, 0, 0)
+        ck.addWidget(self.checkpoint, 1)
+        ck.addWidget(browse)
+        ck_w = QWidget()
+        ck_w.setLayout(ck)
+        self.device = QComboBox()
+        self.device.setEditable(True)
+        self.device.addItems(DEVICES)
+        self.device.setCurrentText(settings.device)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 1000)
+        self.steps.setValue(settings.default_steps)
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(0, 30)
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setValue(settings.default_guidance)
+        sf.addRow("Model", ck_w)
+        sf.addRow("Device", self.device)
+        sf.addRow("Default steps", self.steps)
+        sf.addRow("Default guidance", self.guidance)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.apply)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(project)
+        lay.addWidget(studio)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self.engine_changed = False
+
+    def _preset(self, size) -> None:
+        if size:
+            self.width.setValue(size[0])
+            self.height.setValue(size[1])
+
+    def _browse(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Model checkpoint", "", "Checkpoints (*.safetensors)")
+        if name:
+            self.checkpoint.setText(name)
+
+    def apply(self) -> None:
+        try:
+            fps = float(self.fps.currentText())
+        except ValueError:
+            self._fail(f"frame rate {self.fps.currentText()!r} is not a number")
+            return
+        err = self.doc.set_project_settings(fps=fps, width=self.width.value(), height=self.height.value())
+        if err is not None:
+            self._fail(err.message)
+            return
+        s = self.settings
+        try:
+            new = app_settings.Settings.model_validate({
+                **s.model_dump(), "checkpoint": self.checkpoint.text().strip(),
+                "device": self.device.currentText().strip(), "default_steps": self.steps.value(),
+                "default_guidance": self.guidance.value()})
+        except ValidationError as e:
+            err = e.errors()[0]
+            self._fail(f"{'.'.join(str(x) for x in err.get('loc', ()))}: {err.get('msg', 'invalid')}")
+            return
+        try:
+            app_settings.save_settings(new)
+        except StudioError as e:
+            self._fail(e.message)
+            return
+        self.engine_changed = (new.checkpoint, new.device) != (s.checkpoint, s.device)
+        self.settings = new
+        self.accept()
+
+    def _fail(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
