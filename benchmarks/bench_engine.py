@@ -95,6 +95,8 @@ async def bench(args) -> None:
         model = f"bundled checkpoint {bundled[0].name}"
     if args.generator:
         opts.generator = args.generator
+    if args.nice is not None:
+        opts.nice = args.nice
 
     media = Path(tempfile.mkdtemp(prefix="bench_engine_"))
     client = EngineClient(opts)
@@ -111,12 +113,27 @@ async def bench(args) -> None:
     t0 = time.perf_counter()
     info = await client.start()
     cold = time.perf_counter() - t0
+    print(f"load average before start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; worker nice {opts.nice}")
     print(f"model: {model}; {info.params / 1e6:.2f} M parameters on {info.device}; "
           f"native {info.frames} frames {info.width}x{info.height} @ {info.fps:g} fps")
     print(f"worker cold start to ready: {cold:.2f} s (model load {info.load_s:.2f} s, "
           f"calibration {info.calibrate_s:.2f} s: {info.sec_per_step * 1000:.1f} ms per guided step, "
           f"peak {mb(info.peak_memory_bytes)})")
     print(f"UI heartbeat during cold start: {beat.summary()}")
+    beat.reset()
+    await asyncio.sleep(args.idle)
+    print(f"UI heartbeat idle (worker ready, no job) for {args.idle:g} s: {beat.summary()}")
+
+    # Time the loop spends in our own code per worker message (decode, queue, panel repaint).
+    handler_times: list[tuple[float, float]] = []  # (wall, CPU of this thread)
+    real_dispatch = client._dispatch
+
+    def timed_dispatch(gen, msg):
+        t, c = time.perf_counter(), time.thread_time()
+        real_dispatch(gen, msg)
+        handler_times.append((time.perf_counter() - t, time.thread_time() - c))
+
+    client._dispatch = timed_dispatch
 
     async def run_job(steps: int):
         first = loop.create_future()
@@ -163,6 +180,11 @@ async def bench(args) -> None:
               f"done in {total_s:.2f} s (estimate {est[0]:.2f} s); UI heartbeat while running: {beat.summary()}")
     print(f"submit -> first preview (warm), best/median of {len(firsts)}: "
           f"{min(firsts) * 1000:.0f} / {statistics.median(firsts) * 1000:.0f} ms")
+    walls = [w for w, _ in handler_times]
+    cpus = [c for _, c in handler_times]
+    print(f"GUI time per worker message (queue + panel update), over {len(walls)} messages: "
+          f"wall worst {max(walls) * 1000:.1f} ms / median {statistics.median(walls) * 1000:.2f} ms; "
+          f"CPU worst {max(cpus) * 1000:.1f} ms / median {statistics.median(cpus) * 1000:.2f} ms")
 
     # Cancel latency: a long job, cancelled after its first progress message.
     progressed = loop.create_future()
@@ -188,6 +210,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle heartbeat baseline")
+    ap.add_argument("--nice", type=int, default=None, help="worker nice increment (default: the client's)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=None, help="torch threads in the worker")
     ap.add_argument("--preview-interval", type=float, default=0.0, help="seconds between previews (0 = every step)")

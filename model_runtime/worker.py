@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import os
+import queue
 import signal
 import sys
 import threading
@@ -41,6 +42,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "generator": "model_runtime.pipeline:Generator",  # "module:attr", so tests can substitute one
     "calibrate_steps": 3,  # 1 warm-up + 2 measured guided steps; 0 skips calibration
     "threads": None,  # torch.set_num_threads, None = torch's default
+    "nice": 5,  # lower our CPU priority so the GUI thread wins a core when both want one (POSIX)
     "preview_max_side": 64,  # previews are downscaled (by striding) to at most this size
     "mp4_min_side": 256,  # the viewing MP4 and poster are upscaled to at least this size
     "protocol_version": P.PROTOCOL_VERSION,  # only tests of the mismatch path change this
@@ -57,6 +59,11 @@ def main(conn, options: dict[str, Any] | None = None) -> None:
     # Ctrl-C in a terminal hits the whole process group; the studio decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     opts = {**DEFAULT_OPTIONS, **(options or {})}
+    if opts.get("nice") and hasattr(os, "nice"):
+        try:
+            os.nice(int(opts["nice"]))
+        except OSError:
+            pass
     _start_parent_watch()
     worker = Worker(conn, opts)
     try:
@@ -136,6 +143,10 @@ def _one_line(e: BaseException) -> str:
     return text if isinstance(e, RuntimeUserError) else f"{type(e).__name__}: {text}"
 
 
+class _PipeClosed(Exception):
+    """The studio closed its end of the pipe."""
+
+
 class Worker:
     def __init__(self, conn, opts: dict[str, Any]):
         self.conn = conn
@@ -143,38 +154,82 @@ class Worker:
         self.version = int(opts["protocol_version"])
         self.gen = None
         self.ready: P.WorkerReady | None = None
-        self.pending: list[P.Message] = []  # messages that arrived mid-job and wait their turn
-        self._cancel_id: str | None = None
+        # A reader thread owns the receiving side of the pipe, so a cancel is seen at once, even in
+        # the middle of a sampler step (see _install_cancel_hooks); everything else waits in the inbox.
+        self.inbox: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._running_id: str | None = None
+        self._cancelled_ids: set[str] = set()
+        self._cancel = threading.Event()  # set: the running job must stop now
         self._shutdown = False
 
     # ---- plumbing ------------------------------------------------------------------------------
     def send(self, msg: P.Message) -> None:
         P.send(self.conn, msg, self.version)
 
-    def _next(self) -> P.Message:
-        if self.pending:
-            return self.pending.pop(0)
-        return P.recv(self.conn)
-
-    def _drain(self, job_id: str) -> None:
-        """Read whatever the studio sent while a job runs; note cancels, queue the rest."""
-        while self.conn.poll(0):
-            msg = P.recv(self.conn)  # EOFError propagates: the studio is gone
-            if isinstance(msg, P.CancelJob):
-                if msg.job_id == job_id:
-                    self._cancel_id = job_id
-            elif isinstance(msg, P.Shutdown):
+    def _read_pipe(self) -> None:
+        """Reader thread: pipe -> inbox; cancels and shutdown take effect immediately."""
+        while True:
+            try:
+                msg = P.recv(self.conn)
+            except P.ProtocolError as e:
+                self.inbox.put(e)
+                return
+            except (EOFError, OSError):
                 self._shutdown = True
-            else:
-                self.pending.append(msg)
+                self._cancel.set()
+                self.inbox.put(_PipeClosed())
+                return
+            if isinstance(msg, P.CancelJob):
+                with self._lock:
+                    self._cancelled_ids.add(msg.job_id)
+                    if msg.job_id == self._running_id:
+                        self._cancel.set()
+                continue
+            if isinstance(msg, P.Shutdown):
+                self._shutdown = True
+                self._cancel.set()
+            self.inbox.put(msg)
+
+    def _next(self) -> P.Message:
+        item = self.inbox.get()
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def _begin(self, job_id: str) -> None:
+        with self._lock:
+            self._running_id = job_id
+            if job_id in self._cancelled_ids or self._shutdown:
+                self._cancel.set()
+
+    def _end(self, job_id: str) -> None:
+        with self._lock:
+            self._running_id = None
+            self._cancelled_ids.discard(job_id)
+            self._cancel.clear()
 
     def _cancelled(self, job_id: str) -> bool:
-        self._drain(job_id)
-        return self._shutdown or self._cancel_id == job_id
+        return self._cancel.is_set()
+
+    def _check_cancel(self, *_args) -> None:
+        if self._cancel.is_set():
+            raise _CancelledHere
+
+    def _install_cancel_hooks(self, gen) -> None:
+        """A sampler step of a big model on a busy CPU can take longer than the 0.5 s a cancel may
+        take, so every submodule checks the cancel flag before it runs: the step stops part-way."""
+        model = getattr(gen, "model", None)
+        if model is None or not hasattr(model, "modules"):
+            return
+        for m in model.modules():
+            if m is not model:
+                m.register_forward_pre_hook(self._check_cancel)
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def serve(self) -> int:
         self.send(P.Hello(protocol_version=self.version, pid=os.getpid(), role="worker"))
+        threading.Thread(target=self._read_pipe, name="pipe-reader", daemon=True).start()
         if self.opts.get("threads"):
             import torch
 
@@ -192,6 +247,8 @@ class Worker:
             except P.ProtocolError as e:
                 self.send(P.JobError("", "protocol", str(e)))
                 return 3
+            except _PipeClosed:
+                return 0
             if isinstance(msg, P.Hello):
                 continue  # the studio's version was checked by decoding it
             if isinstance(msg, P.Shutdown):
@@ -202,7 +259,6 @@ class Worker:
                     return 0
             elif isinstance(msg, P.SwitchModel):
                 self.switch(msg)
-            # A CancelJob for a job that is not running (it just finished) needs no answer.
 
     def load(self, opts: dict[str, Any]) -> None:
         t0 = time.perf_counter()
@@ -217,6 +273,7 @@ class Worker:
         sec_per_step, peak, cal_s = self.calibrate(gen, int(opts.get("calibrate_steps") or 0))
         info = gen.info
         size = int(info["size"])
+        self._install_cancel_hooks(gen)
         self.gen = gen
         self.ready = P.WorkerReady(
             protocol_version=self.version,
@@ -311,7 +368,7 @@ class Worker:
         return cls(**args)
 
     def run_job(self, job: P.SubmitJob) -> None:
-        self._cancel_id = None
+        self._begin(job.job_id)
         t_start = time.perf_counter()
         try:
             req = self._build_request(job.request)
@@ -327,7 +384,7 @@ class Worker:
             self.send(P.JobError(job.job_id, kind, message))
             return
         finally:
-            self._cancel_id = None
+            self._end(job.job_id)
         self.send(P.ClipDone(job.job_id, files, meta))
 
     def _classify(self, e: Exception) -> tuple[str, str]:

@@ -291,3 +291,26 @@ def test_worker_exits_when_its_parent_dies(tmp_path):
         assert not _alive(worker_pid)
     finally:
         parent.kill()
+
+
+def test_a_cancel_stops_the_model_part_way_through_a_step():
+    """Big models on busy CPUs take longer than 0.5 s per step, so the worker's cancel check also
+    runs inside the model, before every submodule."""
+    from engine_helpers import TINY
+    from model_runtime.pipeline import GenerationRequest, Generator
+    from model_runtime.worker import DEFAULT_OPTIONS, Worker, _CancelledHere
+
+    gen = Generator(random_init=True, device="cpu", config=TINY)
+    worker = Worker(None, dict(DEFAULT_OPTIONS))
+    worker._install_cancel_hooks(gen)
+    blocks = [m for m in gen.model.modules() if type(m).__name__ == "Block"]
+    assert blocks
+    # The flag goes up while the model is inside its first block of the first step.
+    trip = blocks[0].register_forward_hook(lambda *a: worker._cancel.set())
+    steps = []
+    with pytest.raises(_CancelledHere):
+        gen.generate(GenerationRequest(prompt="a ball", steps=3), lambda s, t, p: steps.append(s) and False)
+    assert steps == []  # it never finished that step
+    trip.remove()
+    worker._cancel.clear()
+    assert gen.generate(GenerationRequest(prompt="a ball", steps=2)).shape == (16, 32, 32, 3)

@@ -52,6 +52,7 @@ class WorkerOptions:
     config: dict[str, Any] | None = None
     calibrate_steps: int = 3
     threads: int | None = None
+    nice: int = 5  # worker CPU priority below the GUI's (POSIX nice increment)
     preview_max_side: int = 64
     mp4_min_side: int = 256
     generator: str = "model_runtime.pipeline:Generator"
