@@ -297,6 +297,7 @@ def test_a_cancel_stops_the_model_part_way_through_a_step():
     """Big models on busy CPUs take longer than 0.5 s per step, so the worker's cancel check also
     runs inside the model, before every submodule."""
     from engine_helpers import TINY
+
     from model_runtime.pipeline import GenerationRequest, Generator
     from model_runtime.worker import DEFAULT_OPTIONS, Worker, _CancelledHere
 
