@@ -261,3 +261,22 @@ def test_queue_survives_a_killed_worker(tmp_path):
     finally:
         run(loop, client.stop())
         loop.close()
+
+
+def test_take_from_a_finished_clip_is_project_relative(tmp_path):
+    from studio import protocol as P
+    from studio.engine.takes import take_from_clip
+
+    media = tmp_path / "media"
+    job = Job(shot_id="s1", params=params(seed=9))
+    files = {role: str(media / f"s1-{job.id}{ext}") for role, ext in P.CLIP_FILES.items()}
+    meta = {"model_id": "toy", "checkpoint_hash": "ab", "fps": 8.0, "frames": 16, "width": 32, "height": 32,
+            "timings": {"generate_s": 1.5}, "created": 123.0}
+    take = take_from_clip(job, P.ClipDone(job.id, files, meta), tmp_path)
+    assert take.clip == f"media/s1-{job.id}.mp4" and take.frames_file == f"media/s1-{job.id}.npy"
+    assert take.poster == f"media/s1-{job.id}.png"
+    assert take.params == job.params and take.params is not job.params
+    assert (take.model_id, take.frames, take.timings) == ("toy", 16, {"generate_s": 1.5})
+    with pytest.raises(StudioError) as exc:
+        take_from_clip(job, P.ClipDone(job.id, files, meta), tmp_path / "elsewhere")
+    assert exc.value.kind == "media_outside_project"
