@@ -473,15 +473,15 @@ def subject_layers(subject: int, rgb, x, y):
     if subject == 3:
         return [(_sd_star(x, y), rgb)]
     if subject == 4:  # car: body and cabin in the color, two dark wheels below
-        body = np.minimum(_sd_box(x, y, 0, 0.125, 0.7, 0.245, 0.08),
+        body = np.minimum(_sd_box(x, y, 0, 0.135, 0.7, 0.245, 0.08),
                           _sd_convex(x, y, [(-0.42, -0.08), (-0.3, -0.5), (0.25, -0.5), (0.45, -0.08)]))
-        wheels = np.minimum(_sd_circle(x, y, -0.42, 0.37, 0.13), _sd_circle(x, y, 0.42, 0.37, 0.13))
+        wheels = np.minimum(_sd_circle(x, y, -0.42, 0.38, 0.12), _sd_circle(x, y, 0.42, 0.38, 0.12))
         return [(body, rgb), (wheels, DARK_RGB)]
-    if subject == 5:  # sailboat: two sails in the color, dark hull and mast
-        sails = np.minimum(_sd_convex(x, y, [(0.04, -0.5), (0.04, 0.37), (-0.44, 0.37)]),
-                           _sd_convex(x, y, [(0.1, -0.38), (0.1, 0.37), (0.42, 0.37)]))
-        hull = np.minimum(_sd_convex(x, y, [(-0.5, 0.37), (0.5, 0.37), (0.34, 0.5), (-0.34, 0.5)]),
-                          _sd_box(x, y, 0.07, -0.06, 0.025, 0.44))
+    if subject == 5:  # sailboat: two blunt-topped sails in the color, dark hull and mast
+        sails = np.minimum(_sd_convex(x, y, [(-0.05, -0.5), (0.04, -0.5), (0.04, 0.4), (-0.44, 0.4)]),
+                           _sd_convex(x, y, [(0.1, -0.4), (0.16, -0.4), (0.1, 0.4), (0.42, 0.4)]))
+        hull = np.minimum(_sd_convex(x, y, [(-0.5, 0.4), (0.5, 0.4), (0.36, 0.5), (-0.36, 0.5)]),
+                          _sd_box(x, y, 0.07, -0.05, 0.025, 0.45))
         return [(sails, rgb), (hull, DARK_RGB)]
     if subject == 6:  # panda, always black and white; white spans the full height, and so does black
         fur = np.minimum(_sd_circle(x, y, 0, -0.2, 0.3), _sd_ellipse(x, y, 0, 0.2, 0.4, 0.3))
@@ -492,8 +492,8 @@ def subject_layers(subject: int, rgb, x, y):
             _sd_circle(x, y, -0.22, 0.4, 0.1), _sd_circle(x, y, 0.22, 0.4, 0.1)])
         return [(fur, white), (patches, black)]
     if subject == 7:  # lantern: rounded body in the color, small dark caps
-        body = _sd_box(x, y, 0, 0, 0.36, 0.43, 0.2)
-        caps = np.minimum(_sd_box(x, y, 0, -0.46, 0.19, 0.04), _sd_box(x, y, 0, 0.46, 0.19, 0.04))
+        body = _sd_box(x, y, 0, 0, 0.36, 0.45, 0.2)
+        caps = np.minimum(_sd_box(x, y, 0, -0.47, 0.19, 0.03), _sd_box(x, y, 0, 0.47, 0.19, 0.03))
         return [(body, rgb), (caps, DARK_RGB)]
     raise ToyworldError("bad_scene", f"unknown subject index {subject}")
 
@@ -567,8 +567,9 @@ def _background_fields(b: int, x, y, tx, ty):
         floor = (y > 0.72).astype(np.float32)
         line = np.exp(-((y - 0.72) / 0.03) ** 2)
         seams = np.exp(-(((tx % 0.3) - 0.15) / 0.03) ** 2) * (1 - floor)
-        return [(floor, (-12, -12, -12)), (line, (-20, -20, -20)), (seams, (-14, -14, -14)),
-                (noise, (7, 7, 7))]
+        spots = _waves(tx, ty, [(0.5, 30, 0.4), (0.42, 100, 2.0), (0.6, 160, 4.4)])  # soft lights
+        return [(floor, (-10, -10, -10)), (line, (-18, -18, -18)), (seams, (-12, -12, -12)),
+                (spots, (12, 12, 11)), (noise, (6, 6, 6))]
     raise ToyworldError("bad_scene", f"unknown background index {b}")
 
 
