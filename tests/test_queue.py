@@ -270,13 +270,56 @@ def test_take_from_a_finished_clip_is_project_relative(tmp_path):
     media = tmp_path / "media"
     job = Job(shot_id="s1", params=params(seed=9))
     files = {role: str(media / f"s1-{job.id}{ext}") for role, ext in P.CLIP_FILES.items()}
-    meta = {"model_id": "toy", "checkpoint_hash": "ab", "fps": 8.0, "frames": 16, "width": 32, "height": 32,
-            "timings": {"generate_s": 1.5}, "created": 123.0}
-    take = take_from_clip(job, P.ClipDone(job.id, files, meta), tmp_path)
+    meta = {"seed": 9, "model_id": "toy", "checkpoint_hash": "ab", "fps": 8.0, "frames": 16, "width": 32,
+            "height": 32, "timings": {"generate_s": 1.5}, "created": 123.0}
+    take = take_from_clip(tmp_path, job, files, meta)
     assert take.clip == f"media/s1-{job.id}.mp4" and take.frames_file == f"media/s1-{job.id}.npy"
     assert take.poster == f"media/s1-{job.id}.png"
     assert take.params == job.params and take.params is not job.params
     assert (take.model_id, take.frames, take.timings) == ("toy", 16, {"generate_s": 1.5})
     with pytest.raises(StudioError) as exc:
-        take_from_clip(job, P.ClipDone(job.id, files, meta), tmp_path / "elsewhere")
+        take_from_clip(tmp_path / "elsewhere", job, files, meta)
     assert exc.value.kind == "media_outside_project"
+
+
+def test_choose_take_puts_the_clip_on_the_timeline_in_shot_order(tmp_path):
+    from studio.engine.takes import choose_take
+    from studio.project.schema import Shot, ShotStatus, Take
+
+    shots = [Shot(params=params(prompt=f"shot {i}")) for i in range(3)]
+    project = ProjectData(shots=shots)
+    for i in (2, 0):
+        take = Take(clip=f"media/{i}.mp4", params=shots[i].params, frames=16, fps=8.0)
+        choose_take(project, shots[i], take)
+    assert [c.shot_id for c in project.timeline.clips] == [shots[0].id, shots[2].id]
+    assert shots[0].status == ShotStatus.READY and shots[1].status == ShotStatus.DRAFT
+    project.timeline.clips[0].in_s = 1.0
+    again = Take(clip="media/0b.mp4", params=shots[0].params, frames=16, fps=8.0)
+    choose_take(project, shots[0], again)
+    clip = project.timeline.clips[0]
+    assert clip.take_id == again.id and clip.in_s == 1.0 and len(shots[0].takes) == 2
+
+
+def test_shot_request_uses_the_previous_take_for_extend_and_continuity(tmp_path):
+    import cv2
+
+    from studio.engine.takes import choose_take, shot_request
+    from studio.project.schema import Shot, Take
+
+    (tmp_path / "media").mkdir()
+    frames = np.zeros((16, 32, 32, 3), np.uint8)
+    frames[-1, ..., 2] = 200  # the last frame is blue
+    np.save(tmp_path / "media" / "a.npy", frames)
+    first = Shot(params=params())
+    second = Shot(params=params(continue_from_previous=True))
+    third = Shot(params=params(mode=Mode.EXTEND))
+    project = ProjectData(shots=[first, second, third])
+    with pytest.raises(StudioError, match="needs a chosen take"):
+        shot_request(project, tmp_path, second.id, second.params, 8.0)
+    choose_take(project, first, Take(clip="media/a.mp4", frames_file="media/a.npy", params=first.params))
+    req = shot_request(project, tmp_path, second.id, second.params, 8.0)
+    assert req["mode"] == "i2v"
+    png = cv2.cvtColor(cv2.imread(req["image"]), cv2.COLOR_BGR2RGB)
+    assert png[..., 2].min() == 200 and png[..., 0].max() == 0
+    with pytest.raises(StudioError, match="extend needs"):
+        shot_request(project, tmp_path, third.id, third.params, 8.0)

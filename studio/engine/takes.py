@@ -1,38 +1,140 @@
-"""A finished clip from the worker -> the project's Take (paths relative to the project folder)."""
+"""Between the engine and the project, without Qt (used by the headless renderer; the GUI's
+generation controller does the same through the document):
+
+- `shot_request`: a shot's request, with what only the project knows (extend the previous shot's
+  chosen take; continuity from its last frame).
+- `take_from_clip`: a finished clip's files + metadata -> a Take with project-relative paths.
+- `choose_take`: add a take to a shot, choose it, and put/update its clip on the timeline.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from studio.engine.params import request_from_params
 from studio.errors import StudioError
-from studio.project.schema import Job, Take
-from studio.protocol import ClipDone
+from studio.project.schema import GenParams, Job, Mode, ProjectData, Shot, Take, TimelineClip
+
+MAX_SEED = 2**31 - 1
 
 
-def take_from_clip(job: Job, clip: ClipDone, project_dir: str | Path) -> Take:
-    root = Path(project_dir).resolve()
+def _relative(project_dir: Path, path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).resolve().relative_to(Path(project_dir).resolve()).as_posix()
+    except ValueError:
+        raise StudioError("media_outside_project",
+                          f"clip file {path} is not inside the project folder {project_dir}") from None
 
-    def rel(role: str) -> str | None:
-        path = clip.files.get(role)
-        if not path:
-            return None
-        try:
-            return Path(path).resolve().relative_to(root).as_posix()
-        except ValueError:
-            raise StudioError("media_outside_project", f"clip file {path} is not inside the project folder {root}") from None
 
-    meta = clip.metadata
+def take_from_clip(project_dir: str | Path, job: Job, files: dict[str, str], meta: dict[str, Any]) -> Take:
+    """The Take for a finished job: project-relative files and the parameters it was made with."""
+    project_dir = Path(project_dir)
+    params = job.params.model_copy(deep=True)
+    seed = meta.get("seed")
+    if isinstance(seed, int) and 0 <= seed <= MAX_SEED:
+        params.seed = seed
+    timings = {k: float(v) for k, v in (meta.get("timings") or {}).items() if isinstance(v, int | float)}
+    frames_file = _relative(project_dir, files.get("frames"))
     return Take(
-        clip=rel("video") or rel("frames"),
-        poster=rel("poster"),
-        frames_file=rel("frames"),
-        params=job.params.model_copy(deep=True),
+        clip=_relative(project_dir, files.get("video")) or frames_file or "",
+        poster=_relative(project_dir, files.get("poster")),
+        frames_file=frames_file,
+        params=params,
         model_id=str(meta.get("model_id", "")),
         checkpoint_hash=str(meta.get("checkpoint_hash", "")),
-        fps=float(meta.get("fps", 8.0)),
-        frames=int(meta.get("frames", 0)),
-        width=int(meta.get("width", 0)),
-        height=int(meta.get("height", 0)),
-        timings={k: float(v) for k, v in meta.get("timings", {}).items()},
-        created=float(meta.get("created", 0.0)),
+        fps=float(meta.get("fps") or 8.0),
+        frames=int(meta.get("frames") or 0),
+        width=int(meta.get("width") or 0),
+        height=int(meta.get("height") or 0),
+        timings=timings,
+        created=float(meta.get("created") or 0.0),
     )
+
+
+def chosen(shot: Shot) -> Take | None:
+    return next((t for t in shot.takes if t.id == shot.chosen_take), None) if shot.chosen_take else None
+
+
+def _take_media(project_dir: Path, take: Take) -> Path:
+    """The exact native frames if present, else the clip (as studio.media.frames.take_media_path)."""
+    if take.frames_file and (project_dir / take.frames_file).is_file():
+        return project_dir / take.frames_file
+    return project_dir / take.clip
+
+
+def last_frame_png(project_dir: str | Path, take: Take) -> Path:
+    """The take's last frame as a PNG in media/continuity/ (written once, atomically)."""
+    import cv2
+    import numpy as np
+
+    project_dir = Path(project_dir)
+    out = project_dir / "media" / "continuity" / f"{take.id}-last.png"
+    if out.is_file():
+        return out
+    src = _take_media(project_dir, take)
+    if not src.is_file():
+        raise StudioError("missing_media", f"the take file {src.name} is missing from the project's media folder")
+    if src.suffix.lower() == ".npy":
+        frame = np.load(src, mmap_mode="r", allow_pickle=False)[-1]
+    else:
+        from studio.media.frames import read_frames
+
+        frame = read_frames(src)[-1]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial.png")
+    if not cv2.imwrite(str(tmp), cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR)):
+        raise StudioError("io", f"could not write {out.name}")
+    tmp.replace(out)
+    return out
+
+
+def shot_request(project: ProjectData, project_dir: str | Path, shot_id: str, params: GenParams,
+                 fps: float) -> dict[str, Any]:
+    """GenParams -> request, plus the previous shot's chosen take for extend and continuity."""
+    project_dir = Path(project_dir)
+    req = request_from_params(params, project_dir, fps)
+    ids = [s.id for s in project.shots]
+    row = ids.index(shot_id) if shot_id in ids else -1
+    prev_take = chosen(project.shots[row - 1]) if row > 0 else None
+    if params.mode == Mode.EXTEND and not params.source_video:
+        if prev_take is None:
+            raise StudioError("missing_reference", "extend needs a chosen take on the shot before this one")
+        req["video"] = str(_take_media(project_dir, prev_take))
+    if params.continue_from_previous and params.mode == Mode.TEXT_TO_VIDEO:
+        if prev_take is None:
+            raise StudioError("missing_reference",
+                              "“continue from previous shot” needs a chosen take on the shot before this one")
+        req["mode"] = Mode.IMAGE_TO_VIDEO.value
+        req["image"] = str(last_frame_png(project_dir, prev_take))
+    return req
+
+
+def choose_take(project: ProjectData, shot: Shot, take: Take) -> None:
+    """Add `take` to the shot (once), choose it, and make the timeline agree: the shot's clip now
+    shows this take (its trim kept if it fits), or a new clip goes after earlier shots' clips."""
+    from studio.project.status import derived_status
+
+    if all(t.id != take.id for t in shot.takes):
+        shot.takes.append(take)
+    shot.chosen_take = take.id
+    clips = project.timeline.clips
+    idx = next((i for i, c in enumerate(clips) if c.shot_id == shot.id), -1)
+    if idx >= 0:
+        clip = clips[idx]
+        clip.take_id = take.id
+        dur = take.frames / take.fps if take.frames and take.fps else None
+        if dur is not None and (clip.in_s >= dur or (clip.out_s is not None and clip.out_s > dur)):
+            clip.in_s, clip.out_s = 0.0, None
+    else:
+        rank = {s.id: i for i, s in enumerate(project.shots)}
+        mine = rank.get(shot.id, len(rank))
+        slot = 0
+        for i, c in enumerate(clips):
+            if rank.get(c.shot_id, -1) < mine:
+                slot = i + 1
+        clips.insert(slot, TimelineClip(shot_id=shot.id, take_id=take.id, transition=shot.transition.model_copy()))
+    shot.error = ""
+    shot.status = derived_status(shot)
