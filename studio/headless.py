@@ -1,0 +1,503 @@
+"""Headless rendering: `python main.py render STORYBOARD -o film.mp4`.
+
+A storyboard (.json / .csv) or a project folder (.vstudio) becomes a finished film without the GUI:
+every shot is generated in order by the model worker (through the engine's job queue, as in the
+studio), its take written into a project folder, the chosen takes laid on the timeline with the
+storyboard's transitions, and the timeline exported (studio.media.deliver) with its provenance
+sidecar beside the film.
+
+No Qt and no torch here: the model runs in the worker process the engine client spawns.
+
+Failures are one line on stderr. Exit codes: 0 done, 1 the render failed (the model or the encoder
+broke), 2 bad input (file, column, value, preset, output folder, checkpoint), 130 interrupted.
+Nothing half-written is left: the film and its sidecar appear only when both are complete, and a
+temporary project is removed (unless --keep-project).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from studio.errors import StudioError
+from studio.project.schema import ProjectData, Shot
+
+PROG = "main.py render"
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+# Error kinds that mean "the input or the command line is wrong" (exit 2), not "the render broke".
+USER_KINDS = frozenset({
+    "usage", "storyboard", "settings", "path", "checkpoint", "device", "model_config", "bad_params",
+    "bad_request", "missing_reference", "missing_input", "bad_input", "timeline", "missing_media",
+    "project_missing", "project_corrupt", "project_too_new", "project_invalid", "project_exists", "empty",
+})
+# Output suffix -> export format when no --preset is given (H.264 1080p is the default).
+SUFFIX_FORMATS = {".mp4": "h264", ".webm": "vp9", ".mov": "prores", ".gif": "gif"}
+PROJECT_PRESET = "project"  # --preset project: H.264 at the storyboard's own size and frame rate
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit 2 (argparse would print the usage too)
+        raise StudioError("usage", f"{message} (see {PROG} -h)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog=PROG, description="Render a storyboard (.json/.csv) or a project (.vstudio) to a film, "
+                                        "without the GUI.")
+    ap.add_argument("storyboard", help="a storyboard .json or .csv, or a NAME.vstudio project folder")
+    ap.add_argument("-o", "--output", required=True,
+                    help="the film to write; its suffix picks the format without --preset "
+                         "(.mp4 H.264, .webm VP9, .mov ProRes, .gif; all 1080p at the storyboard's frame rate, "
+                         "except .gif: the gif_preview preset)")
+    ap.add_argument("--preset", help="an export preset (landscape_1080p, vertical_1080x1920, square_1080, "
+                                     "prores_master, gif_preview), or 'project' for the storyboard's own size")
+    ap.add_argument("--steps", type=int, help="sampler steps for every shot (overrides the storyboard)")
+    ap.add_argument("--seed", type=int, help="seeds for every shot: shot i (from 0) gets SEED + i")
+    ap.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
+                    help="where the model runs (default: auto)")
+    ap.add_argument("--checkpoint", help="model checkpoint (default: the bundled model in assets/models/)")
+    ap.add_argument("--random-init", action="store_true", help="an untrained model (plumbing tests)")
+    ap.add_argument("--model-config", metavar="JSON",
+                    help="with --random-init: the model's config (a configs/*.json or a plain dict of "
+                         "UViTConfig fields), e.g. a tiny one for tests")
+    ap.add_argument("--threads", type=int, help="CPU threads for the model (default: torch's choice)")
+    ap.add_argument("--project-dir", help="write the takes into this new project folder and keep it "
+                                          "(default: a temporary project beside the film)")
+    ap.add_argument("--keep-project", action="store_true",
+                    help="keep the temporary project (as FILM.vstudio beside the film when that name is free)")
+    ap.add_argument("--regenerate", action="store_true",
+                    help="with a .vstudio: generate every shot again instead of using its chosen takes")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    return ap
+
+
+# ---- preflight: everything that can be wrong with the input, before any work starts ------------------
+def _is_project(path: Path) -> bool:
+    return path.is_dir() or path.name.endswith(".vstudio") or path.name == "project.json"
+
+
+def load_input(path: Path) -> tuple[ProjectData, Path | None]:
+    """(project, its folder) for a .vstudio, (project, None) for a storyboard file."""
+    if _is_project(path):
+        from studio.project import store
+
+        folder = store.project_dir(path)
+        return store.open_project(folder), folder
+    from studio.project.storyboard import load_storyboard
+
+    return load_storyboard(path), None
+
+
+def export_settings(output: Path, preset: str | None, project: ProjectData):
+    """The ExportSettings for this film, and the film's path (extension added when it has none)."""
+    from studio.media import presets
+    from studio.media.deliver import project_settings
+
+    suffix = output.suffix.lower()
+    if preset == PROJECT_PRESET:
+        s = project_settings(project)
+    elif preset is not None:
+        if preset not in presets.PRESETS and preset not in {p.label for p in presets.PRESETS.values()}:
+            raise StudioError("settings", f"unknown export preset {preset!r}; choose one of "
+                                          f"{', '.join([*presets.PRESETS, PROJECT_PRESET])}")
+        s = presets.resolve_settings(preset)
+    elif not suffix or suffix == ".mp4":
+        s = presets.ExportSettings(fps=project.settings.fps)
+    elif suffix == ".gif":
+        s = presets.resolve_settings("gif_preview")
+    elif suffix in SUFFIX_FORMATS:
+        base = presets.resolve_settings("prores_master") if suffix == ".mov" else presets.ExportSettings(format="vp9")
+        s = base.model_copy(update={"fps": project.settings.fps})
+    else:
+        raise StudioError("settings", f"cannot tell the film's format from {output.name!r}: use "
+                                      f"{', '.join(SUFFIX_FORMATS)} or --preset")
+    if not suffix:
+        output = output.with_name(output.name + s.extension)
+    elif s.extension and suffix != s.extension:
+        raise StudioError("settings", f"{output.name} does not fit the {presets.FORMAT_LABELS[s.format]} "
+                                      f"format of this preset: name it *{s.extension}")
+    return s, output
+
+
+def check_output(output: Path) -> None:
+    folder = output.parent
+    if not folder.is_dir():
+        raise StudioError("path", f"the output folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StudioError("path", f"the output folder {folder} is not writable")
+    if output.is_dir():
+        raise StudioError("path", f"{output} is a folder; name a file to write")
+
+
+def apply_overrides(project: ProjectData, shots: list[Shot], steps: int | None, seed: int | None) -> None:
+    """--steps for every generated shot; --seed S gives shot i (its place in the film, from 0) S + i."""
+    from studio.project.schema import GenParams
+
+    limits = GenParams.model_fields
+    max_steps = next(m.le for m in limits["steps"].metadata if hasattr(m, "le"))
+    max_seed = next(m.le for m in limits["seed"].metadata if hasattr(m, "le"))
+    if steps is not None and not 1 <= steps <= max_steps:
+        raise StudioError("usage", f"--steps must be from 1 to {max_steps}, got {steps}")
+    if seed is not None and not 0 <= seed <= max_seed - (len(project.shots) - 1):
+        raise StudioError("usage", f"--seed must be from 0 to {max_seed - (len(project.shots) - 1)} "
+                                   f"for {len(project.shots)} shots, got {seed}")
+    index = {s.id: i for i, s in enumerate(project.shots)}
+    for shot in shots:
+        if steps is not None:
+            shot.params.steps = steps
+        if seed is not None:
+            shot.params.seed = seed + index[shot.id]
+
+
+def load_model_config(path: str) -> dict[str, Any]:
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StudioError("model_config", f"model config not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise StudioError("model_config", f"cannot read the model config {path}: {e}") from None
+    if isinstance(d, dict) and isinstance(d.get("model"), dict):
+        d = d["model"]  # a configs/*.json (model + train sections)
+    if not isinstance(d, dict):
+        raise StudioError("model_config", f"{path}: a model config is a JSON object")
+    return d
+
+
+# ---- progress on stderr ---------------------------------------------------------------------------
+class Bars:
+    """tqdm bars on stderr: the whole render in sampler steps, the current shot, the export."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.total = self.shot = None
+
+    def _bar(self, **kw):
+        from tqdm import tqdm
+
+        return tqdm(file=sys.stderr, disable=self.quiet, dynamic_ncols=True, mininterval=0.2, **kw)
+
+    def status(self, text: str = "") -> None:
+        """A transient line on a terminal (cleared by the next one): nothing in a log or a pipe, so a
+        failure that follows is still the only line there."""
+        if not self.quiet and sys.stderr.isatty():
+            sys.stderr.write(f"\r\033[K{text}")
+            sys.stderr.flush()
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            from tqdm import tqdm
+
+            tqdm.write(text, file=sys.stderr)
+
+    def start_render(self, steps: int) -> None:
+        self.total = self._bar(total=steps, desc="render", unit="step", position=0)
+
+    def start_shot(self, label: str, steps: int) -> None:
+        self.end_shot()
+        self.shot = self._bar(total=steps, desc=label, unit="step", position=1, leave=False)
+
+    def shot_progress(self, step: int, total: int, done_before: int) -> None:
+        if self.shot is not None:
+            if total and self.shot.total != total:
+                self.shot.total = total
+            self.shot.update(max(0, step - self.shot.n))
+        if self.total is not None:
+            self.total.update(max(0, done_before + step - self.total.n))
+
+    def end_shot(self, done: int | None = None) -> None:
+        if self.shot is not None:
+            self.shot.close()
+            self.shot = None
+        if done is not None and self.total is not None:
+            self.total.update(max(0, done - self.total.n))
+
+    def close(self) -> None:
+        self.end_shot()
+        if self.total is not None:
+            self.total.close()
+            self.total = None
+
+
+# ---- the render ---------------------------------------------------------------------------------------
+class Render:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.bars = Bars(args.quiet)
+        self.t0 = time.monotonic()
+        self.client = None
+        self.folder: Path | None = None  # the project folder takes go into
+        self.temporary = False  # we made self.folder and remove it at the end (unless --keep-project)
+        self.done = False
+        self.source = Path(args.storyboard).expanduser()
+        self.project, existing = load_input(self.source)
+        self.settings, self.output = export_settings(Path(args.output).expanduser().absolute(), args.preset,
+                                                     self.project)
+        check_output(self.output)
+        if existing is not None and args.project_dir:
+            raise StudioError("usage", "--project-dir is for storyboards; a .vstudio renders into its own folder")
+        self.existing = existing
+        if existing is not None and not args.regenerate:
+            self.todo = [s for s in self.project.shots if _chosen(s) is None]
+        else:
+            self.todo = list(self.project.shots)
+        apply_overrides(self.project, self.todo, args.steps, args.seed)
+        if args.model_config and not args.random_init:
+            raise StudioError("usage", "--model-config only applies with --random-init")
+        if args.threads is not None and args.threads < 1:
+            raise StudioError("usage", f"--threads must be at least 1, got {args.threads}")
+        if args.random_init and args.checkpoint:
+            raise StudioError("usage", "use either --checkpoint or --random-init, not both")
+        self.model_config = load_model_config(args.model_config) if args.model_config else None
+        if args.project_dir:
+            from studio.project import store
+
+            target = store.with_suffix(Path(args.project_dir).expanduser().absolute())
+            if (target / store.PROJECT_FILE).exists():
+                raise StudioError("project_exists", f"a project already exists at {target}; render it with "
+                                                    f"{PROG} {target} -o ...")
+            if not target.parent.is_dir():
+                raise StudioError("path", f"the folder {target.parent} does not exist")
+
+    # -- engine -------------------------------------------------------------------------------------
+    def worker_options(self):
+        from studio.engine.client import WorkerOptions
+
+        a = self.args
+        return WorkerOptions(checkpoint=a.checkpoint, device=a.device, random_init=a.random_init,
+                             config=self.model_config, threads=a.threads)
+
+    async def start_engine(self):
+        from studio import protocol as P
+        from studio.engine.client import EngineClient
+
+        self.bars.status("loading the model…")
+        self.client = EngineClient(self.worker_options(), auto_restart=False)
+        try:
+            info = await self.client.start()
+        except P.ProtocolError as e:
+            raise StudioError("protocol", str(e)) from None
+        finally:
+            self.bars.status()
+        self.bars.note(f"model {info.model_id or '?'} on {info.device}: {info.frames} frames of "
+                       f"{info.width}×{info.height} at {info.fps:g} fps per clip")
+        return info
+
+    # -- project folder ---------------------------------------------------------------------------------
+    def make_folder(self) -> None:
+        from studio.project import store
+
+        if self.existing is not None:
+            self.folder = self.existing
+            return
+        if self.args.project_dir:
+            self.folder = store.new_project(Path(self.args.project_dir).expanduser().absolute(), self.project)
+            return
+        # hidden, beside the film: same disk, and obviously the film's scratch space
+        self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.stem}.render-", suffix=store.SUFFIX,
+                                            dir=self.output.parent))
+        self.temporary = True
+        store.save_project(self.folder, self.project)
+
+    def save(self) -> None:
+        from studio.project import store
+
+        store.save_project(self.folder, self.project)
+
+    # -- generation -----------------------------------------------------------------------------------
+    async def generate(self) -> None:
+        """Every shot in self.todo, in order, one job at a time: a shot that continues the previous
+        one needs that shot's take before its own request can be built."""
+        from studio import continuity
+        from studio.engine.estimates import chain_parts, sampler_steps
+        from studio.engine.queue import JobQueue
+
+        info = await self.start_engine()
+        self.make_folder()
+        project, folder = self.project, self.folder
+
+        def planned(shot: Shot) -> int:  # sampler steps over the shot's chain of clips
+            frames = max(1, round(shot.params.duration * info.fps))
+            return sampler_steps(shot.params) * chain_parts(frames, info.frames, info.extend_frames)
+
+        queue = JobQueue(self.client, folder / "media", folder,
+                         request_builder=lambda job, fps: continuity.shot_request(
+                             project, folder, job.shot_id, job.params, fps))
+        self._waiting: dict[str, asyncio.Future] = {}
+        self._results: dict[str, Any] = {}
+        self._steps_before = 0
+        queue.on_progress.connect(
+            lambda job, live: self.bars.shot_progress(live.step, live.total, self._steps_before))
+        queue.on_done.connect(lambda job, clip: self._settle(job, clip))
+        queue.on_failed.connect(lambda job, kind, message: self._settle(job, StudioError(kind, message)))
+        plan = [planned(s) for s in self.todo]
+        self.bars.start_render(sum(plan))
+        try:
+            for shot, steps in zip(self.todo, plan, strict=True):
+                await self._generate_shot(queue, shot, steps)
+        finally:
+            self.bars.close()
+            with contextlib.suppress(Exception):
+                await self.client.stop()  # a running job is cancelled; the worker removes its partial files
+
+    def _settle(self, job, result) -> None:
+        # A job can fail inside enqueue() (its request could not be sent): keep the result until asked.
+        self._results[job.id] = result
+        fut = self._waiting.pop(job.id, None)
+        if fut is not None and not fut.done():
+            fut.set_result(result)
+
+    async def _generate_shot(self, queue, shot: Shot, steps: int) -> None:
+        from studio import continuity
+        from studio.engine.takes import take_from_clip
+
+        n = self.project.shots.index(shot) + 1
+        self.bars.start_shot(f"shot {n}/{len(self.project.shots)}", steps)
+        try:
+            job = queue.enqueue(shot.id, shot.params)
+        except StudioError as e:
+            raise StudioError(e.kind, f"shot {n}: {e.message}") from None
+        fut = asyncio.get_running_loop().create_future()
+        if job.id in self._results:
+            fut.set_result(self._results[job.id])
+        else:
+            self._waiting[job.id] = fut
+        try:
+            result = await fut
+        except asyncio.CancelledError:
+            queue.cancel(job.id)  # the worker drops the job and its partial files
+            raise
+        if isinstance(result, StudioError):
+            raise StudioError(result.kind, f"shot {n}: {result.message}")
+        take = take_from_clip(job, result, self.folder)
+        continuity.choose_take(self.project, shot, take)
+        self.save()  # the project on disk always lists every finished take
+        self._steps_before += steps
+        self.bars.end_shot(done=self._steps_before)
+
+    # -- export --------------------------------------------------------------------------------------
+    async def export(self) -> tuple[Path, int, float]:
+        from studio.media.deliver import export_project, plan
+
+        n, seconds = plan(self.project, self.folder, self.settings)
+        cancel = threading.Event()
+        bar = self.bars._bar(total=n, desc="export", unit="frame", position=0)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(max(0, done - bar.n))
+
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(None, lambda: export_project(
+            self.project, self.folder, self.output, self.settings, progress=progress, cancel=cancel))
+        try:
+            film = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            cancel.set()  # the encoder stops at the next frame and removes its partial file
+            with contextlib.suppress(Exception):
+                await work
+            raise
+        finally:
+            bar.close()
+        return film, n, seconds
+
+    async def run(self) -> str:
+        if self.todo:
+            await self.generate()
+        else:
+            self.folder = self.existing
+        for shot in self.project.shots:
+            if _chosen(shot) is None:  # a .vstudio shot with no take and nothing generated: cannot be
+                raise StudioError("timeline", f"shot {self.project.shots.index(shot) + 1} has no take")
+        if self.existing is not None and not self.args.regenerate:
+            stale = [i for i, s in enumerate(self.project.shots, 1) if s.status.value == "stale"]
+            if stale:
+                self.bars.note(f"note: shot{'s' if len(stale) > 1 else ''} {', '.join(map(str, stale))} changed "
+                               "since the chosen take was made; --regenerate renders them again")
+        film, n, seconds = await self.export()
+        self.done = True
+        return self.summary(film, n, seconds)
+
+    def summary(self, film: Path, n: int, seconds: float) -> str:
+        from studio.media.presets import FORMAT_LABELS
+        from studio.media.provenance import sidecar_path
+
+        s = self.settings
+        took = time.monotonic() - self.t0
+        kept = ""
+        if self.folder is not None and (not self.temporary or self.args.keep_project):
+            kept = f"; project {self.keep_path()}"
+        return (f"wrote {film} ({seconds:.2f} s, {n} frames, {s.width}×{s.height} {s.fps:g} fps "
+                f"{FORMAT_LABELS[s.format]}) in {_clock(took)}; provenance {sidecar_path(film).name}{kept}")
+
+    def keep_path(self) -> Path:
+        """Where a kept temporary project ends up: FILM.vstudio beside the film if that name is free."""
+        if not self.temporary:
+            return self.folder
+        target = self.output.with_name(self.output.stem + ".vstudio")
+        if not hasattr(self, "_kept"):
+            self._kept = self.folder
+            if not target.exists():
+                with contextlib.suppress(OSError):
+                    os.replace(self.folder, target)
+                    self._kept = self.folder = target
+        return self._kept
+
+    def cleanup(self) -> None:
+        """Runs however the render ended: no worker left running, no temporary project left behind."""
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self.client.close()
+        if self.temporary and self.folder is not None and not self.args.keep_project:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _chosen(shot: Shot):
+    return next((t for t in shot.takes if t.id == shot.chosen_take), None) if shot.chosen_take else None
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}m{s:04.1f}s" if m else f"{s:.1f}s"
+
+
+def _kept_note(render: Render | None) -> str:
+    """Where the takes made so far are, when the project folder stays after a failed render."""
+    if render is None or render.folder is None or (render.temporary and not render.args.keep_project):
+        return ""
+    return f" (the takes made so far are in {render.folder})"
+
+
+def _error(e: StudioError, render: Render | None = None) -> int:
+    print(f"{PROG}: error: {e.message}{_kept_note(render)}", file=sys.stderr)
+    return EXIT_BAD_INPUT if e.kind in USER_KINDS else EXIT_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    render: Render | None = None
+    try:
+        args = build_parser().parse_args(argv)
+        render = Render(args)
+        line = asyncio.run(render.run())
+    except StudioError as e:
+        if render is not None:
+            render.bars.close()
+        return _error(e, render)
+    except KeyboardInterrupt:
+        if render is not None:
+            render.bars.close()
+        print(f"{PROG}: cancelled; no film was written{_kept_note(render)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if render is not None:
+            render.cleanup()
+    print(line)
+    return 0
