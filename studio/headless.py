@@ -316,7 +316,7 @@ class Render:
     async def generate(self) -> None:
         """Every shot in self.todo, in order, one job at a time: a shot that continues the previous
         one needs that shot's take before its own request can be built."""
-        from studio import continuity
+        from studio.engine import takes
         from studio.engine.estimates import chain_parts, sampler_steps
         from studio.engine.queue import JobQueue
 
@@ -329,7 +329,7 @@ class Render:
             return sampler_steps(shot.params) * chain_parts(frames, info.frames, info.extend_frames)
 
         queue = JobQueue(self.client, folder / "media", folder,
-                         request_builder=lambda job, fps: continuity.shot_request(
+                         request_builder=lambda job, fps: takes.shot_request(
                              project, folder, job.shot_id, job.params, fps))
         self._waiting: dict[str, asyncio.Future] = {}
         self._results: dict[str, Any] = {}
@@ -356,8 +356,7 @@ class Render:
             fut.set_result(result)
 
     async def _generate_shot(self, queue, shot: Shot, steps: int) -> None:
-        from studio import continuity
-        from studio.engine.takes import take_from_clip
+        from studio.engine import takes
 
         n = self.project.shots.index(shot) + 1
         self.bars.start_shot(f"shot {n}/{len(self.project.shots)}", steps)
@@ -377,8 +376,8 @@ class Render:
             raise
         if isinstance(result, StudioError):
             raise StudioError(result.kind, f"shot {n}: {result.message}")
-        take = take_from_clip(job, result, self.folder)
-        continuity.choose_take(self.project, shot, take)
+        take = takes.take_from_clip(self.folder, job, result.files, result.metadata)
+        takes.choose_take(self.project, shot, take)
         self.save()  # the project on disk always lists every finished take
         self._steps_before += steps
         self.bars.end_shot(done=self._steps_before)
@@ -460,7 +459,9 @@ class Render:
 
 
 def _chosen(shot: Shot):
-    return next((t for t in shot.takes if t.id == shot.chosen_take), None) if shot.chosen_take else None
+    from studio.engine.takes import chosen
+
+    return chosen(shot)
 
 
 def _clock(seconds: float) -> str:
