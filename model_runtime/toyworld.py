@@ -499,12 +499,19 @@ def subject_layers(subject: int, rgb, x, y):
 
 
 # ---- geometry: backgrounds ------------------------------------------------------------------------
+def _sin_sum(u, v):
+    """sin(u + v), from the sines and cosines of u and v: when u varies only along x and v only
+    along y (any camera here keeps world x a function of the column, y of the row), the trig runs
+    on a row and a column instead of every pixel."""
+    return np.sin(u) * np.cos(v) + np.cos(u) * np.sin(v)
+
+
 def _waves(x, y, specs):
     """Sum of sinusoids: specs = [(wavelength, angle_deg, phase)], normalised to about [-1, 1]."""
     acc = 0.0
     for lam, ang, ph in specs:
-        a = math.radians(ang)
-        acc = acc + np.sin((x * math.cos(a) + y * math.sin(a)) * (2 * math.pi / lam) + ph)
+        a, k = math.radians(ang), 2 * math.pi / lam
+        acc = acc + _sin_sum(x * (math.cos(a) * k) + ph, y * (math.sin(a) * k))
     return acc / len(specs)
 
 
@@ -545,31 +552,31 @@ def _background_fields(b: int, x, y, tx, ty):
         cloud = np.clip(1.6 * _waves(tx, ty, [(0.55, 5, 0.0), (0.37, 70, 1.3), (0.47, 140, 2.6)]) - 0.1, 0, 1)
         return [(gy, (16, 12, 3)), (cloud, (24, 18, 4)), (noise, (6, 6, 4))]
     if b == 1:  # sunset: warm bands, a low sun
-        bands = np.sin((ty / 0.2 + 0.12 * np.sin(tx * 2 * math.pi / 0.45)) * 2 * math.pi)
+        bands = _sin_sum(ty * (2 * math.pi / 0.2), 0.12 * 2 * math.pi * np.sin(tx * 2 * math.pi / 0.45))
         sun = np.clip(1.3 - np.hypot(tx % 1.5 - 0.75, y - 0.62) / 0.12, 0, 1)
         return [(gy, (4, 16, 8)), (bands, (5, 12, 10)), (sun, (12, 24, 10)), (noise, (6, 6, 4))]
     if b == 2:  # night: stars in a faint nebula
         stars = _dots(tx, ty, 0.14, 0.028, 0.75, 1)
         return [(gy, (3, 4, 10)), (stars, (24, 24, 21)), (noise, (6, 6, 14))]
     if b == 3:  # sea: wave crests, deeper blue lower down
-        crest = np.sin((ty / 0.2 + 0.15 * np.sin(tx * 2 * math.pi / 0.37)) * 2 * math.pi)
+        crest = _sin_sum(ty * (2 * math.pi / 0.2), 0.15 * 2 * math.pi * np.sin(tx * 2 * math.pi / 0.37))
         return [(gy, (-4, -10, -14)), (crest, (10, 16, 14)), (noise, (6, 8, 10))]
     if b == 4:  # grass: blades
-        blades = np.sin((tx / 0.15 + 0.2 * np.sin(ty * 2 * math.pi / 0.3)) * 2 * math.pi)
+        blades = _sin_sum(tx * (2 * math.pi / 0.15), 0.2 * 2 * math.pi * np.sin(ty * 2 * math.pi / 0.3))
         return [(gy, (6, 14, 4)), (blades, (8, 18, 6)), (noise, (6, 10, 5))]
     if b == 5:  # snow: bluish drifts and bright flakes
         flakes = _dots(tx, ty, 0.14, 0.028, 0.6, 2)
         return [(gy, (-4, -3, -1)), (noise, (-20, -16, -6)), (flakes, (22, 18, 13))]
     if b == 6:  # desert: dunes
-        dunes = np.sin((ty / 0.22 + 0.2 * np.sin(tx * 2 * math.pi / 0.6)) * 2 * math.pi)
+        dunes = _sin_sum(ty * (2 * math.pi / 0.22), 0.2 * 2 * math.pi * np.sin(tx * 2 * math.pi / 0.6))
         return [(gy, (8, 8, 6)), (dunes, (16, 16, 14)), (noise, (6, 6, 5))]
     if b == 7:  # studio: backdrop panels, a floor line, a darker floor
         floor = (y > 0.72).astype(np.float32)
         line = np.exp(-((y - 0.72) / 0.03) ** 2)
-        seams = np.exp(-(((tx % 0.3) - 0.15) / 0.03) ** 2) * (1 - floor)
+        seams = np.exp(-(((tx % 0.3) - 0.15) / 0.03) ** 2) * (y < 0.68)
         spots = _waves(tx, ty, [(0.5, 30, 0.4), (0.42, 100, 2.0), (0.6, 160, 4.4)])  # soft lights
         return [(floor, (-10, -10, -10)), (line, (-18, -18, -18)), (seams, (-12, -12, -12)),
-                (spots, (12, 12, 11)), (noise, (6, 6, 6))]
+                (spots, (10, 10, 9)), (noise, (6, 6, 6))]
     raise ToyworldError("bad_scene", f"unknown background index {b}")
 
 
@@ -580,21 +587,19 @@ def _background_dev(b: int, x, y, tx, ty) -> np.ndarray:
         dev += np.asarray(f, np.float32)[..., None] * np.asarray(v, np.float32)
     dev -= _BG_BIAS[b]
     # never let texture and gradient together stray past MAX_DEV from the triple (contract: 50)
-    norm = np.sqrt((dev * dev).sum(-1, keepdims=True))
+    norm = np.sqrt(np.einsum("...c,...c->...", dev, dev))[..., None]
     return dev * np.minimum(1.0, MAX_DEV / np.maximum(norm, 1e-6))
 
 
 def _calibrate_bias() -> np.ndarray:
     """Mean texture deviation over many phases, subtracted so the empty frame's mean is the triple."""
-    g = (np.arange(64) + 0.5) / 64
-    x = (np.arange(512) + 0.5) / 64  # 8 frame widths of phase
-    yy, xx = np.meshgrid(g, x, indexing="ij")
-    ty = yy[None] + np.array([0.0, 0.29, 0.61, 0.83])[:, None, None]  # and a few vertical phases
-    yy, xx = np.broadcast_to(yy, ty.shape), np.broadcast_to(xx, ty.shape)
+    y = ((np.arange(64) + 0.5) / 64)[None, :, None]
+    x = ((np.arange(256) + 0.5) / 32)[None, None, :]  # 8 frame widths of phase
+    ty = y + np.array([0.0, 0.29, 0.61, 0.83])[:, None, None]  # and a few vertical phases
     out = np.zeros((len(BACKGROUNDS), 3), np.float32)
     for b in range(len(BACKGROUNDS)):
-        dev = np.zeros(yy.shape + (3,), np.float32)
-        for f, v in _background_fields(b, xx, yy, xx, ty):
+        dev = np.zeros((4, 64, 256, 3), np.float32)
+        for f, v in _background_fields(b, x, y, x, ty):
             dev += np.asarray(f, np.float32)[..., None] * np.asarray(v, np.float32)
         out[b] = dev.reshape(-1, 3).mean(0)
     return out
@@ -703,9 +708,7 @@ def render(scene: Scene, seed: int, size: int = 32, frames: int = 16) -> np.ndar
     zc = z[:, None, None].astype(np.float32)
     wx = cx[:, None, None].astype(np.float32) + g[None, None, :] / zc   # T×1×W
     wy = cy[:, None, None].astype(np.float32) + g[None, :, None] / zc   # T×H×1
-    wx_b = np.broadcast_to(wx, (frames, size, size))
-    wy_b = np.broadcast_to(wy, (frames, size, size))
-    img = _background_dev(scene.background, wx_b, wy_b, wx_b + phase[0], wy_b + phase[1])
+    img = _background_dev(scene.background, wx, wy, wx + phase[0], wy + phase[1])
     img += np.asarray(BACKGROUND_RGB[scene.background], np.float32)
 
     # Subject: only the rows and columns its bounding box can touch (culling keeps wide shots cheap).
@@ -733,8 +736,8 @@ def empty_frames(background: int, camera: int, seed: int, size: int = 32, frames
     phase = rng.uniform(0, 8, size=2)
     cx, cy, z = camera_path(camera, frames)
     g = ((np.arange(size, dtype=np.float32) + 0.5) / size - 0.5)
-    wx = np.broadcast_to(cx[:, None, None] + g[None, None, :] / z[:, None, None], (frames, size, size))
-    wy = np.broadcast_to(cy[:, None, None] + g[None, :, None] / z[:, None, None], (frames, size, size))
+    wx = (cx[:, None, None] + g[None, None, :] / z[:, None, None]).astype(np.float32)
+    wy = (cy[:, None, None] + g[None, :, None] / z[:, None, None]).astype(np.float32)
     img = _background_dev(background, wx, wy, wx + phase[0], wy + phase[1]) + np.asarray(
         BACKGROUND_RGB[background], np.float32)
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
