@@ -337,3 +337,12 @@ def test_reader_thread_fallback_for_loops_without_add_reader(loop, tmp_path, mon
         run(loop, rec.wait(lambda it: it[0] == "on_ready" and client.pid != pid))
     finally:
         run(loop, client.stop())
+
+
+def test_the_engine_side_never_imports_torch_or_model_runtime():
+    code = ("import sys; import studio.engine.client, studio.engine.queue, studio.engine.takes, "
+            "studio.ui.queue_panel; print(sorted(m for m in ('torch', 'model_runtime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
