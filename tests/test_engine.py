@@ -193,6 +193,18 @@ def test_i2v_with_a_reference_image_runs(engine, loop, tmp_path):
     assert Path(done.files["frames"]).exists()
 
 
+@pytest.mark.parametrize("mode", ["v2v", "extend"])
+def test_video_modes_read_their_source_from_a_file(engine, loop, tmp_path, mode):
+    client, rec = engine
+    src = np.random.default_rng(1).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+    np.save(tmp_path / "src.npy", src)
+    start = len(rec.events)
+    client.submit(f"job-{mode}", {"prompt": "a ball", "mode": mode, "video": str(tmp_path / "src.npy"), "steps": 4,
+                                  "frames": 20}, tmp_path, mode)
+    _, done, _ = run(loop, rec.wait_for("on_done", f"job-{mode}", after=start))
+    assert np.load(done.files["frames"]).shape[0] == 20 and done.metadata["frames"] == 20
+
+
 def test_switch_model_reloads_and_a_bad_switch_keeps_the_old_model(engine, loop, tmp_path):
     client, rec = engine
     old = client.info
