@@ -186,7 +186,7 @@ def _boxes(mask: np.ndarray):
     return box
 
 
-def _centres(lo, hi, limit, S, origin):
+def _centres(lo, hi, limit, S):
     """Centre of the subject along one axis, in frame-0 pixels, using an uncut edge and the subject's
     extent where the frame cuts the other edge (a close-up may run off the frame)."""
     cut_lo, cut_hi = lo <= 0, hi >= limit
@@ -324,8 +324,8 @@ def measure_clip(clip: np.ndarray) -> dict:
     # geometry in frame-0 pixels, then in H units at the middle frame's zoom
     mid = (T - 1) / 2
     S_mid = float(np.exp(np.interp(mid, np.arange(T), np.log(S))))
-    cxs, _, whole_x = _centres(box[:, 0], box[:, 1], W, S, W / 2)
-    cys, ext_y, whole_y = _centres(box[:, 2], box[:, 3], H, S, H / 2)
+    cxs, _, whole_x = _centres(box[:, 0], box[:, 1], W, S)
+    cys, ext_y, whole_y = _centres(box[:, 2], box[:, 3], H, S)
     c = np.array([W / 2, H / 2])
     x0 = (c[0] + (cxs - c[0] - D[:, 0]) / S - c[0]) * S_mid / H
     y0 = (c[1] + (cys - c[1] - D[:, 1]) / S - c[1]) * S_mid / H
