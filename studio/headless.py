@@ -305,6 +305,9 @@ class Render:
         self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.stem}.render-", suffix=store.SUFFIX,
                                             dir=self.output.parent))
         self.temporary = True
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.folder, 0o777 & ~umask)  # mkdtemp's 0700 is wrong for a project that may be kept
         store.save_project(self.folder, self.project)
 
     def save(self) -> None:
@@ -328,9 +331,11 @@ class Render:
             frames = max(1, round(shot.params.duration * info.fps))
             return sampler_steps(shot.params) * chain_parts(frames, info.frames, info.extend_frames)
 
+        # Nobody looks at previews here: a huge interval leaves only the first and the last.
         queue = JobQueue(self.client, folder / "media", folder,
                          request_builder=lambda job, fps: takes.shot_request(
-                             project, folder, job.shot_id, job.params, fps))
+                             project, folder, job.shot_id, job.params, fps),
+                         preview_interval_s=1e9)
         self._waiting: dict[str, asyncio.Future] = {}
         self._results: dict[str, Any] = {}
         self._steps_before = 0
