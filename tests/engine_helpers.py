@@ -125,9 +125,9 @@ class StubClient:
         self._state(EngineState.READY)
         return job
 
-    def done(self) -> None:
+    def done(self, **metadata: Any) -> None:
         job = self._end()
-        self.on_done.emit(P.ClipDone(job, {"video": f"/media/{job}.mp4"}, {"seed": 0}))
+        self.on_done.emit(P.ClipDone(job, {"video": f"/media/{job}.mp4"}, {"seed": 0, **metadata}))
 
     def error(self, kind: str, message: str) -> None:
         job = self._end()

@@ -198,6 +198,20 @@ def test_estimates_come_from_the_worker_calibration(stub):
     assert queue.estimate(v2v)[0] == pytest.approx(0.05 * 10)
 
 
+def test_estimates_learn_from_finished_jobs(stub):
+    client, queue = stub
+    client.ready(sec_per_step=0.05)
+    first = queue.enqueue("s1", params(steps=20))
+    waiting = queue.enqueue("s2", params(steps=10))
+    assert queue.estimate(waiting)[0] == pytest.approx(0.5)
+    client.progress(20, 20)
+    client.done(timings={"generate_s": 4.0})  # this machine is slower now: 0.2 s per step
+    assert first.state == JobState.DONE
+    assert queue.estimate(waiting)[0] == pytest.approx(2.0)
+    client.ready(sec_per_step=0.05)  # a new worker starts from its own calibration again
+    assert queue.estimate(waiting)[0] == pytest.approx(0.5)
+
+
 def test_chain_parts_matches_the_generator():
     pytest.importorskip("torch")
     from model_runtime.pipeline import Generator

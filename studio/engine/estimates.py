@@ -29,9 +29,15 @@ def sampler_steps(p: GenParams) -> int:
     return int(p.steps)
 
 
-def estimate(p: GenParams, ready: WorkerReady) -> tuple[float, int]:
-    """(seconds, bytes) for one job with these parameters on the worker that sent `ready`."""
+def total_steps(p: GenParams, ready: WorkerReady) -> int:
+    """Sampler steps over the job's whole chain of clips."""
     frames = max(1, round(p.duration * ready.fps))
-    parts = chain_parts(frames, ready.frames, ready.extend_frames)
-    seconds = ready.sec_per_step * sampler_steps(p) * parts
+    return sampler_steps(p) * chain_parts(frames, ready.frames, ready.extend_frames)
+
+
+def estimate(p: GenParams, ready: WorkerReady, sec_per_step: float | None = None) -> tuple[float, int]:
+    """(seconds, bytes) for one job with these parameters on the worker that sent `ready`.
+    `sec_per_step` overrides the calibration (the queue passes what finished jobs measured)."""
+    per_step = ready.sec_per_step if sec_per_step is None else sec_per_step
+    seconds = per_step * total_steps(p, ready)
     return float(seconds), int(ready.peak_memory_bytes)

@@ -63,6 +63,9 @@ class JobQueue:
         self.preview_interval_s = preview_interval_s
         self.jobs: list[Job] = []
         self._live: dict[str, LiveStatus] = {}
+        # Seconds per step measured by finished jobs (a moving average); refines the calibration,
+        # which is one short snapshot taken while the machine may have been busier or quieter.
+        self.sec_per_step: float | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -103,7 +106,7 @@ class JobQueue:
         """(seconds, bytes) from the worker's calibration; None until a worker has been ready."""
         if self.client.info is None:
             return None
-        return estimate_params(job.params, self.client.info)
+        return estimate_params(job.params, self.client.info, self.sec_per_step)
 
     def stem_for(self, job: Job) -> str:
         return f"{job.shot_id}-{job.id}"
@@ -252,6 +255,7 @@ class JobQueue:
 
     # ---- client events -------------------------------------------------------------------------
     def _on_ready(self, info: P.WorkerReady) -> None:
+        self.sec_per_step = None  # a new worker (maybe another model or device): its calibration first
         self.on_estimates_changed.emit()
         self._pump()
 
@@ -282,10 +286,20 @@ class JobQueue:
         job = self.job(msg.job_id)
         if job is None:
             return
-        self._live.setdefault(job.id, LiveStatus()).clip = msg
+        live = self._live.setdefault(job.id, LiveStatus())
+        live.clip = msg
+        self._learn_speed(live, msg)
         self._finish(job, JobState.DONE, "")
         self.on_done.emit(job, msg)
         self._pump()
+
+    def _learn_speed(self, live: LiveStatus, msg: P.ClipDone) -> None:
+        gen_s = (msg.metadata.get("timings") or {}).get("generate_s")
+        if not live.total or not isinstance(gen_s, int | float) or gen_s <= 0:
+            return
+        per_step = gen_s / live.total
+        self.sec_per_step = per_step if self.sec_per_step is None else 0.5 * (self.sec_per_step + per_step)
+        self.on_estimates_changed.emit()
 
     def _on_error(self, msg: P.JobError) -> None:
         job = self.job(msg.job_id) if msg.job_id else None
