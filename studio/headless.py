@@ -423,8 +423,10 @@ class Render:
         if self.existing is not None and not self.args.regenerate:
             stale = [i for i, s in enumerate(self.project.shots, 1) if s.status.value == "stale"]
             if stale:
-                self.bars.note(f"note: shot{'s' if len(stale) > 1 else ''} {', '.join(map(str, stale))} changed "
-                               "since the chosen take was made; --regenerate renders them again")
+                many = len(stale) > 1
+                self.bars.note(f"note: shot{'s' if many else ''} {', '.join(map(str, stale))} changed since "
+                               f"{'their' if many else 'its'} chosen take was made; --regenerate renders "
+                               f"{'them' if many else 'it'} again")
         film, n, seconds = await self.export()
         self.done = True
         return self.summary(film, n, seconds)

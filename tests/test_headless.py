@@ -171,3 +171,35 @@ def test_ctrl_c_cancels_cleanly(tmp_path, tiny_config):
     assert proc.returncode == 130, err
     assert "cancelled" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["three.json"]  # no film, sidecar, project or partial
+
+
+@pytest.mark.parametrize("name,preset,fmt,size,final", [
+    ("film.mp4", None, "h264", (1920, 1080), "film.mp4"),
+    ("film", None, "h264", (1920, 1080), "film.mp4"),  # no suffix: the format's own is added
+    ("film.webm", None, "vp9", (1920, 1080), "film.webm"),
+    ("film.mov", None, "prores", (1920, 1080), "film.mov"),
+    ("film.gif", None, "gif", (480, 270), "film.gif"),
+    ("film.mp4", "square_1080", "h264", (1080, 1080), "film.mp4"),
+    ("film.mp4", "project", "h264", (1280, 720), "film.mp4"),  # the storyboard's own size
+])
+def test_format_from_suffix_and_preset(tmp_path, name, preset, fmt, size, final):
+    from studio.headless import export_settings
+    from studio.project.storyboard import load_storyboard
+
+    project = load_storyboard(SAMPLE)  # 1280×720 at 24 fps
+    settings, path = export_settings(tmp_path / name, preset, project)
+    assert (settings.format, (settings.width, settings.height), path.name) == (fmt, size, final)
+    assert settings.fps == (10.0 if fmt == "gif" else 24.0)
+
+
+def test_render_path_imports_neither_torch_nor_qt(tmp_path):
+    code = (
+        "import sys\n"
+        "from studio import headless\n"
+        f"rc = headless.main([{str(SAMPLE)!r}, '-o', {str(tmp_path / 'f.mp4')!r}, '--checkpoint', 'none'])\n"
+        "import studio.engine.queue, studio.engine.takes, studio.media.deliver, studio.project.store\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6', 'model_runtime'))\n"
+        "assert rc == 2 and not bad, (rc, bad)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
