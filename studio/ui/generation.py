@@ -1,10 +1,9 @@
 """Generate: the shot list's Generate actions → the engine's job queue → takes in the document.
 
-The queue (studio.engine.queue.JobQueue) runs jobs; this controller is the seam to the project:
+The queue (studio.engine.queue.JobQueue) runs jobs; this controller is the seam to the document:
 it queues shots (marking them queued), follows each job (generating, failed, cancelled), turns a
-finished clip's files and metadata into a Take for `doc.add_take`, keeps `doc.data.queue` equal to
-the queue's jobs, and builds requests that need the project (continuity from the previous shot,
-extend the previous take).
+finished clip into a Take for `doc.add_take` and keeps `doc.data.queue` equal to the queue's jobs.
+Requests and takes are built by studio.engine.takes, the same rules the headless renderer uses.
 """
 
 from __future__ import annotations
@@ -14,50 +13,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.engine.params import request_from_params
+from studio.engine.takes import shot_request, take_from_clip
 from studio.errors import StudioError
-from studio.media.frames import read_frames, take_media_path
-from studio.project.schema import Job, JobState, Mode, Take
+from studio.project.schema import Job, JobState
 
 MAX_SEED = 2**31 - 1
-
-
-def _relative(project_dir: Path, path: str | None) -> str | None:
-    if not path:
-        return None
-    p = Path(path).resolve()
-    try:
-        return p.relative_to(project_dir.resolve()).as_posix()
-    except ValueError:
-        return None
-
-
-def take_from_clip(project_dir: Path, job: Job, files: dict[str, str], meta: dict) -> Take:
-    """The Take for a finished job: project-relative files, the parameters it was made with."""
-    params = job.params.model_copy()
-    seed = meta.get("seed")
-    if isinstance(seed, int) and 0 <= seed <= MAX_SEED:
-        params.seed = seed
-    timings = {k: float(v) for k, v in (meta.get("timings") or {}).items() if isinstance(v, int | float)}
-    return Take(
-        clip=_relative(project_dir, files.get("video")) or _relative(project_dir, files.get("frames")) or "",
-        poster=_relative(project_dir, files.get("poster")),
-        frames_file=_relative(project_dir, files.get("frames")),
-        params=params,
-        model_id=str(meta.get("model_id", "")),
-        checkpoint_hash=str(meta.get("checkpoint_hash", "")),
-        fps=float(meta.get("fps") or 8.0),
-        frames=int(meta.get("frames") or 0),
-        width=int(meta.get("width") or 0),
-        height=int(meta.get("height") or 0),
-        timings=timings,
-        created=float(meta.get("created") or 0.0),
-    )
 
 
 class GenerationController(QObject):
     message = Signal(str)  # one line for the status bar
     engineChanged = Signal()  # engine state / model info changed (status bar)
+    progressChanged = Signal(str)  # shot id whose running job made progress
 
     def __init__(self, doc, queue, parent=None):
         super().__init__(parent)
@@ -72,6 +38,7 @@ class GenerationController(QObject):
         queue.on_done.connect(self._done)
         queue.on_failed.connect(self._failed)
         queue.on_engine_state.connect(lambda _s: self.engineChanged.emit())
+        queue.on_progress.connect(lambda job, _live: self.progressChanged.emit(job.shot_id))
 
     def restore(self) -> None:
         """Take over the jobs saved with the project (after opening it), unless one is running."""
@@ -100,6 +67,8 @@ class GenerationController(QObject):
             params = self.doc.shot(sid).params.model_copy()
             if not params.seed_locked:
                 params.seed = random.randint(0, MAX_SEED)
+            # Queued first: enqueueing may start the job at once (generating) when the engine is idle.
+            self.doc.mark_queued([sid])
             try:
                 self.queue.enqueue(sid, params)
             except StudioError as e:
@@ -108,44 +77,21 @@ class GenerationController(QObject):
                 continue
             queued.append(sid)
         if queued:
-            self.doc.mark_queued(queued)
             self.message.emit(f"Queued {len(queued)} shot{'s' if len(queued) != 1 else ''} for generation")
         return None
 
+    def progress(self, shot_id: str) -> float | None:
+        """0..1 for the shot's running job (live, not saved), else None."""
+        job = self.queue.running
+        if job is None or job.shot_id != shot_id:
+            return None
+        live = self.queue.live(job.id)
+        return live.step / live.total if live is not None and live.total else job.progress
+
     def build_request(self, job: Job, fps: float) -> dict:
-        """GenParams → request, plus what only the project knows: the previous shot's take for
-        extend, and its last frame for continuity."""
-        folder = self.doc.path
-        req = request_from_params(job.params, folder, fps)
-        row = self.doc.row_of(job.shot_id)
-        prev = self.doc.shot_at(row - 1) if row > 0 else None
-        prev_take = self.doc.chosen_take(prev.id) if prev is not None else None
-        p = job.params
-        if p.mode == Mode.EXTEND and not p.source_video:
-            if prev_take is None:
-                raise StudioError("missing_reference", "extend needs a chosen take on the shot before this one")
-            req["video"] = str(take_media_path(folder, prev_take))
-        if p.continue_from_previous and p.mode == Mode.TEXT_TO_VIDEO:
-            if prev_take is None:
-                raise StudioError("missing_reference",
-                                  "“continue from previous shot” needs a chosen take on the shot before this one")
-            req["mode"] = Mode.IMAGE_TO_VIDEO.value
-            req["image"] = str(self._last_frame_png(prev_take))
-        return req
-
-    def _last_frame_png(self, take: Take) -> Path:
-        import cv2  # only when continuity is used
-
-        folder = Path(self.doc.path)
-        out = folder / "media" / "continuity" / f"{take.id}-last.png"
-        if not out.is_file():
-            frame = read_frames(take_media_path(folder, take))[-1]
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_name(f".{out.name}.partial.png")
-            if not cv2.imwrite(str(tmp), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
-                raise StudioError("io", f"could not write {out.name}")
-            tmp.replace(out)
-        return out
+        """GenParams → request, plus what only the project knows (the previous shot's take for
+        extend and continuity): the engine's shared rule, as the headless renderer uses it."""
+        return shot_request(self.doc.data, self.doc.path, job.shot_id, job.params, fps)
 
     # -- following the queue --------------------------------------------------------------------------
     def _sync_jobs(self) -> None:
@@ -163,7 +109,11 @@ class GenerationController(QObject):
         folder = self.doc.path
         if folder is None:
             return
-        take = take_from_clip(Path(folder), job, clip.files, clip.metadata)
+        try:
+            take = take_from_clip(Path(folder), job, clip.files, clip.metadata)
+        except StudioError as e:  # files outside the project: the project moved while generating
+            self.doc.mark_failed(job.shot_id, e.message)
+            return
         if self.doc.add_take(job.shot_id, take):
             self.message.emit(f"Shot {self.doc.row_of(job.shot_id) + 1}: new take (seed {take.params.seed})")
 

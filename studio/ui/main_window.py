@@ -27,6 +27,7 @@ from studio.ui.shot_list import ShotListPanel
 from studio.ui.takes import TakesPanel
 from studio.ui.timecode import format_seconds
 from studio.ui.timeline import TimelinePanel
+from studio.ui.timeline_layout import total_duration
 from studio.ui.viewer import Viewer
 
 APP_NAME = "Video Diffusion Studio"
@@ -104,7 +105,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(right, self.queue_dock)
             self.splitDockWidget(self.inspector_dock, self.queue_dock, Qt.Orientation.Vertical)
             self.resizeDocks([self.inspector_dock, self.queue_dock], [620, 260], Qt.Orientation.Vertical)
-        self.resizeDocks([self.shots_dock, self.inspector_dock], [560, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.shots_dock, self.inspector_dock], [540, 400], Qt.Orientation.Horizontal)
         self.resizeDocks([self.timeline_dock], [170], Qt.Orientation.Vertical)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "", context=Qt.ShortcutContext.WindowShortcut,
@@ -230,6 +231,9 @@ class MainWindow(QMainWindow):
         d.takesChanged.connect(self._takes_changed)
         self.shots.generateRequested.connect(self.generate)
         self.shots.importRequested.connect(self.import_storyboard)
+        self.shots.view.clicked.connect(lambda index: self.viewer.show_shot(self.shots.model.shot_id(index.row())))
+        self.shots.view.activated.connect(lambda index: self.viewer.show_shot(self.shots.model.shot_id(index.row()),
+                                                                              play=True))
         self.takes.playRequested.connect(lambda sid, tid: self.viewer.show_take(sid, tid, play=True))
         self.takes.compareRequested.connect(self.viewer.show_compare)
         self.timeline.scene.seekRequested.connect(self.viewer.seek_film)
@@ -241,6 +245,8 @@ class MainWindow(QMainWindow):
         self.player.playingChanged.connect(self._sync_loop_action)
         # Replace the shot list's generate/import hooks' menus with the window's (one set of actions).
         if self.generation is not None:
+            self.shots.model.progress_fn = self.generation.progress
+            self.generation.progressChanged.connect(self.shots.model.refresh_shot)
             self.generation.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
             self.generation.engineChanged.connect(self._update_engine_label)
 
@@ -248,7 +254,9 @@ class MainWindow(QMainWindow):
     # Selection and viewer
     # ================================================================================================
     def _current_shot_changed(self, shot_id: str) -> None:
-        if self.viewer.mode != "film" or not self.player.playing:
+        # The viewer follows the selection while it shows shots; on the film (a clip clicked on
+        # the timeline) it stays on the film. Clicking a shot in the list shows that shot.
+        if self.viewer.mode != "film":
             self.viewer.show_shot(shot_id)
 
     def _takes_changed(self, shot_id: str) -> None:
@@ -286,7 +294,7 @@ class MainWindow(QMainWindow):
     def _job_label(self, job) -> str:
         row = self.doc.row_of(job.shot_id)
         prompt = " ".join(job.params.prompt.split())
-        prompt = prompt if len(prompt) <= 40 else prompt[:39] + "…"
+        prompt = prompt if len(prompt) <= 26 else prompt[:25] + "…"
         return f"Shot {row + 1} · {prompt}" if row >= 0 else prompt
 
     # ================================================================================================
@@ -428,7 +436,7 @@ class MainWindow(QMainWindow):
 
     def _update_project_label(self) -> None:
         s = self.doc.settings
-        film = self.timeline.scene.duration()
+        film = total_duration(self.timeline.scene.compute_spans())
         self.project_label.setText(f"{s.width}×{s.height} · {s.fps:g} fps · film {format_seconds(film, s.fps)}")
 
     def _update_engine_label(self) -> None:

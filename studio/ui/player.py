@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -204,6 +204,10 @@ class Player(QWidget):
         transport.addSpacing(6)
         transport.addWidget(self.duration_label)
         transport.addStretch(1)
+        for b in (self.btn_start, self.btn_back, self.btn_play, self.btn_fwd, self.btn_end, self.btn_loop):
+            b.setIconSize(QSize(20, 20))
+        self.btn_play.setObjectName("PlayButton")
+        self.btn_play.setIconSize(QSize(24, 24))
         for b in (self.btn_start, self.btn_back, self.btn_play, self.btn_fwd, self.btn_end):
             transport.addWidget(b)
         transport.addSpacing(8)
@@ -245,6 +249,7 @@ class Player(QWidget):
         self._empty = source is None or len(source) == 0
         self._source = BlankSource() if self._empty else source
         self.clock.fps = self._source.fps
+        self.clock.reset_counters()  # dropped frames are counted per clip
         self.title.setText(title or ("Viewer" if self._empty else ""))
         self.view.captions = list(captions or [])
         if not keep_position:

@@ -136,7 +136,14 @@ class ShotTableModel(QAbstractTableModel):
         labels = PROMPT_SIZE_LABELS if slot == "size" else PROMPT_CAMERA_LABELS
         return labels.get(value, "—") if value else "—"
 
+    progress_fn = None  # set by the main window: shot id -> live progress of its running job
+
+    def refresh_shot(self, shot_id: str) -> None:
+        self._shot_changed(shot_id)
+
     def job_progress(self, shot_id: str) -> float | None:
+        if self.progress_fn is not None:
+            return self.progress_fn(shot_id)
         for job in self.doc.data.queue:
             if job.shot_id == shot_id and job.state == JobState.RUNNING:
                 return job.progress
@@ -255,7 +262,8 @@ class StatusDelegate(QStyledItemDelegate):
             return
         status = ShotStatus(status)  # a StrEnum comes back from Qt as a plain str
         progress = index.data(ProgressRole) if status == ShotStatus.GENERATING else None
-        text = status.value if progress is None else f"{status.value} {progress * 100:.0f}%"
+        # While generating, the pill fills with the progress and says how far it is.
+        text = status.value if progress is None else f"{progress * 100:.0f}%"
         r = QRectF(option.rect).adjusted(6, 0, -4, 0)
         paint_badge(p, r, text, STATUS_COLORS[status], progress)
 

@@ -28,7 +28,11 @@ from studio.ui.flow_layout import FlowLayout
 from studio.ui.inspector import SAMPLER_ITEMS
 from studio.ui.player import to_qimage
 
-THUMB = 168
+THUMB = 144
+FIELD_NAMES = {"prompt": "prompt", "negative_prompt": "negative", "shot_size": "size", "camera": "camera",
+               "motion": "motion", "duration": "duration", "steps": "steps", "guidance": "guidance",
+               "sampler": "sampler", "mode": "mode", "reference_image": "reference", "source_video": "source",
+               "strength": "strength", "continue_from_previous": "continuity"}
 LOOP_FPS_FALLBACK = 8.0
 
 
@@ -36,7 +40,14 @@ def describe(take) -> str:
     p = take.params
     sampler = {"dpmpp_2m": "DPM++ 2M", "ddim": "DDIM", "ddpm": "DDPM"}.get(p.sampler, SAMPLER_ITEMS.get(p.sampler))
     secs = take.frames / take.fps if take.frames and take.fps else p.duration
-    return f"seed {p.seed} · {p.steps} steps · {sampler} · cfg {p.guidance:g} · {secs:.1f} s"
+    return f"seed {p.seed} · {secs:.1f} s\n{p.steps} steps · {sampler} · cfg {p.guidance:g}"
+
+
+def differing_fields(shot_params, take_params) -> list[str]:
+    """What the shot would now generate differently from this take (a new seed is not a difference:
+    takes differ by seed on purpose)."""
+    now, then = generating_params(shot_params), generating_params(take_params)
+    return [FIELD_NAMES.get(k, k) for k in now if k != "seed" and now[k] != then.get(k)]
 
 
 class StarRating(QWidget):
@@ -135,8 +146,6 @@ class TakeCard(QFrame):
             self.thumb.setToolTip(panel.media.errors.get(take.id, "media file missing"))
         self.title = QLabel(f"Take {number}")
         self.title.setObjectName("CardTitle")
-        self.chosen_label = QLabel("● on timeline")
-        self.chosen_label.setObjectName("Chosen")
         self.stars = StarRating()
         self.stars.set_rating(take.rating)
         self.stars.rated.connect(lambda n: panel.rate(self.take_id, n))
@@ -144,8 +153,9 @@ class TakeCard(QFrame):
         self.info.setObjectName("Dim")
         self.info.setWordWrap(True)
         self.info.setFixedWidth(THUMB)
-        self.differs = QLabel("≠ shot's current parameters")
+        self.differs = QLabel()
         self.differs.setObjectName("Warning")
+        self.differs.setToolTip("This take was made with other parameters than the shot has now")
         self.use = QPushButton("Use")
         self.use.setCheckable(True)
         self.use.setToolTip("Use this take on the timeline (Enter)")
@@ -177,7 +187,6 @@ class TakeCard(QFrame):
         lay.setSpacing(3)
         lay.addWidget(self.thumb)
         lay.addLayout(head)
-        lay.addWidget(self.chosen_label)
         lay.addWidget(self.info)
         lay.addWidget(self.differs)
         lay.addLayout(actions)
@@ -197,9 +206,11 @@ class TakeCard(QFrame):
         chosen = shot is not None and shot.chosen_take == take.id
         self.use.setChecked(chosen)
         self.use.setText("✓ In use" if chosen else "Use")
-        self.chosen_label.setVisible(chosen)
+        self.use.setToolTip("On the timeline — click to take it off" if chosen else "Use this take on the timeline (Enter)")
         self.stars.set_rating(take.rating)
-        self.differs.setVisible(shot is not None and generating_params(shot.params) != generating_params(take.params))
+        differs = differing_fields(shot.params, take.params) if shot is not None else []
+        self.differs.setText("≠ now: " + ", ".join(differs))
+        self.differs.setVisible(bool(differs))
         self.a.setChecked(self.panel.compare_a == take.id)
         self.b.setChecked(self.panel.compare_b == take.id)
         self.thumb.badge = "A" if self.a.isChecked() else ("B" if self.b.isChecked() else "")

@@ -33,6 +33,9 @@ QFrame#TakeCard {{ background: #222328; border: 1px solid #33353c; border-radius
 QFrame#TakeCard[focused="true"] {{ border: 1px solid {ACCENT}; }}
 QFrame#TakeCard[chosen="true"] {{ border: 2px solid #4dbb72; }}
 QPushButton:checked {{ background: #2f7d4a; color: white; border: 1px solid #3f9a5f; }}
+QPushButton#ModeButton {{ padding: 2px 8px; }}
+QPushButton#ModeButton:checked {{ background: {ACCENT}; border: 1px solid #5a93e3; }}
+QToolButton#PlayButton {{ background: #2d2e35; border-radius: 4px; }}
 QTableView {{ gridline-color: #2a2b30; selection-background-color: #2c4a75; selection-color: #ffffff;
               alternate-background-color: #1c1d21; }}
 QHeaderView::section {{ background: #26272c; color: #a9abb5; border: none;

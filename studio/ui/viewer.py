@@ -29,6 +29,7 @@ class Viewer(QWidget):
         group = QButtonGroup(self)
         for b in (self.btn_shot, self.btn_film):
             b.setCheckable(True)
+            b.setObjectName("ModeButton")
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.setFixedWidth(54)
             group.addButton(b)
