@@ -329,28 +329,6 @@ def test_a_cancel_stops_the_model_part_way_through_a_step():
     assert gen.generate(GenerationRequest(prompt="a ball", steps=2)).shape == (16, 32, 32, 3)
 
 
-def test_reader_thread_fallback_for_loops_without_add_reader(loop, tmp_path, monkeypatch):
-    """Windows' proactor loop has no add_reader: the client then reads the pipe on a thread."""
-
-    def no_add_reader(*_a, **_k):
-        raise NotImplementedError
-
-    monkeypatch.setattr(loop, "add_reader", no_add_reader)
-    client = EngineClient(tiny_options(calibrate_steps=0))
-    rec = Recorder(client)
-    try:
-        run(loop, client.start())
-        assert client._watched is None  # really on the thread path
-        client.submit("t1", {"prompt": "a box", "steps": 3}, tmp_path, "t1")
-        run(loop, rec.wait_for("on_done", "t1"))
-        assert len(rec.of("on_preview", "t1")) == 3
-        pid = client.pid
-        os.kill(pid, signal.SIGKILL)
-        run(loop, rec.wait(lambda it: it[0] == "on_ready" and client.pid != pid))
-    finally:
-        run(loop, client.stop())
-
-
 def test_the_engine_side_never_imports_torch_or_model_runtime():
     code = ("import sys; import studio.engine.client, studio.engine.queue, studio.engine.takes, "
             "studio.ui.queue_panel; print(sorted(m for m in ('torch', 'model_runtime') if m in sys.modules))")

@@ -3,6 +3,8 @@
 No Qt and no torch here: the GUI runs this on a qasync loop, the headless renderer on a plain one.
 A reader thread blocks on the pipe *and* the worker's process sentinel, decodes frames and hands
 each message to the loop with call_soon_threadsafe, so the loop itself never blocks on the worker.
+(Under qasync that is a queued Qt signal; PySide6 6.12.0 corrupts True's refcount on every Python
+Signal.emit, hence pyproject's `pyside6!=6.12.0`.)
 
 Crash recovery: when the worker process dies (kill -9, OOM killer, segfault) the sentinel fires at
 once; the running job is reported failed ("worker died (exit code -9)"), its partial files are
@@ -109,7 +111,6 @@ class EngineClient:
         self._exited: asyncio.Event | None = None
         self._hello_timer: asyncio.TimerHandle | None = None
         self._got_hello = False
-        self._watched: tuple[int, int] | None = None  # fds the loop watches for us
         self._switch_prev: WorkerOptions | None = None  # options to go back to if a switch fails
 
     # ---- public API ----------------------------------------------------------------------------
@@ -230,72 +231,17 @@ class EngineClient:
             self._hello_timer = self._loop.call_later(self.hello_timeout_s, self._hello_overdue, self._gen)
 
     # ---- reading the worker's messages without blocking the loop -------------------------------
-    # Preferred: the loop watches the pipe and the process sentinel itself (add_reader: a selector
-    # on plain asyncio, QSocketNotifier on qasync). A reader thread is the fallback for loops without
-    # add_reader (Windows proactor). It is not the default because a thread must wake the loop with
-    # call_soon_threadsafe, which qasync implements with a Python Signal.emit(), and PySide6 6.12.0 on
-    # Python 3.11 drops a reference to True on every emit (the GUI aborts after a few hundred).
+    # A thread per worker does the blocking reads. Not loop.add_reader: the pipe turns readable when
+    # a frame *starts* arriving, and Connection.recv_bytes then blocks until the rest is there. The
+    # worker writes a preview's header and pixels in two writes and runs at a lower priority, so on
+    # a busy machine the GUI thread would wait for it (measured: stalls of 0.5 s).
 
     def _attach(self, gen: int, conn, sentinel: int) -> None:
-        try:
-            self._loop.add_reader(conn.fileno(), self._on_readable, gen)
-            self._loop.add_reader(sentinel, self._on_sentinel, gen)
-            self._watched = (conn.fileno(), sentinel)
-        except (NotImplementedError, AttributeError):
-            self._watched = None
-            threading.Thread(target=self._reader, args=(gen, conn, sentinel),
-                             name=f"engine-reader-{gen}", daemon=True).start()
-
-    def _detach(self) -> None:
-        if self._watched is not None:
-            for fd in self._watched:
-                try:
-                    self._loop.remove_reader(fd)
-                except (RuntimeError, ValueError, OSError):  # loop already closed (application exit)
-                    pass
-            self._watched = None
-
-    def _on_readable(self, gen: int, budget: int = 64) -> None:
-        """The pipe is readable: handle what is there (at most `budget` messages, then yield)."""
-        conn = self._conn
-        if gen != self._gen or conn is None:
-            return
-        for _ in range(budget):
-            try:
-                if not conn.poll(0):
-                    return
-                frame = conn.recv_bytes()
-            except (EOFError, OSError):
-                self._on_sentinel(gen)  # the worker closed its end: it is exiting
-                return
-            try:
-                msg = P.decode(frame)
-            except P.ProtocolError as e:
-                self._on_protocol_error(gen, e)
-                self._on_sentinel(gen)
-                return
-            self._dispatch(gen, msg)
-            if gen != self._gen or self._conn is None:  # a handler stopped or restarted the worker
-                return
-
-    def _on_sentinel(self, gen: int) -> None:
-        """The worker process ended (or its pipe closed): read what it said last, then clean up."""
-        if gen != self._gen or self._conn is None:
-            return
-        self._detach()
-        conn = self._conn
-        while True:
-            try:
-                if not conn.poll(0):
-                    break
-                msg = P.decode(conn.recv_bytes())
-            except (EOFError, OSError, P.ProtocolError):
-                break
-            self._dispatch(gen, msg)
-        self._on_exit(gen)
+        threading.Thread(target=self._reader, args=(gen, conn, sentinel),
+                         name=f"engine-reader-{gen}", daemon=True).start()
 
     def _reader(self, gen: int, conn, sentinel: int) -> None:
-        """Fallback reader thread: pipe + sentinel -> loop. Ends when the worker is gone."""
+        """Reader thread: pipe + process sentinel -> loop, in order. Ends when the worker is gone."""
         while True:
             ready = wait([conn, sentinel])
             if conn not in ready:  # process gone and nothing left to read
@@ -327,7 +273,6 @@ class EngineClient:
             log.warning("could not send %s to the worker: %s", type(msg).__name__, e)
 
     def _drop_process(self) -> None:
-        self._detach()
         if self._hello_timer is not None:
             self._hello_timer.cancel()
             self._hello_timer = None
