@@ -128,7 +128,10 @@ def export_settings(output: Path, preset: str | None, project: ProjectData):
     return s, output
 
 
-def check_output(output: Path) -> None:
+def check_output(output: Path, source: Path) -> None:
+    """The film can be written, and neither it nor its sidecar (`<film>.json`) replaces the input."""
+    from studio.media.provenance import sidecar_path
+
     folder = output.parent
     if not folder.is_dir():
         raise StudioError("path", f"the output folder {folder} does not exist")
@@ -136,6 +139,10 @@ def check_output(output: Path) -> None:
         raise StudioError("path", f"the output folder {folder} is not writable")
     if output.is_dir():
         raise StudioError("path", f"{output} is a folder; name a file to write")
+    for path, what in ((output, "film"), (sidecar_path(output), "film's provenance sidecar")):
+        if path.exists() and source.exists() and path.samefile(source):
+            raise StudioError("path", f"the {what} {path.name} would overwrite the storyboard; "
+                                      "give the film another name")
 
 
 def apply_overrides(project: ProjectData, shots: list[Shot], steps: int | None, seed: int | None) -> None:
@@ -236,12 +243,11 @@ class Render:
         self.client = None
         self.folder: Path | None = None  # the project folder takes go into
         self.temporary = False  # we made self.folder and remove it at the end (unless --keep-project)
-        self.done = False
         self.source = Path(args.storyboard).expanduser()
         self.project, existing = load_input(self.source)
         self.settings, self.output = export_settings(Path(args.output).expanduser().absolute(), args.preset,
                                                      self.project)
-        check_output(self.output)
+        check_output(self.output, self.source)
         if existing is not None and args.project_dir:
             raise StudioError("usage", "--project-dir is for storyboards; a .vstudio renders into its own folder")
         self.existing = existing
@@ -428,7 +434,8 @@ class Render:
                                f"{'their' if many else 'its'} chosen take was made; --regenerate renders "
                                f"{'them' if many else 'it'} again")
         film, n, seconds = await self.export()
-        self.done = True
+        if self.temporary and self.args.keep_project:
+            self.keep_temporary()
         return self.summary(film, n, seconds)
 
     def summary(self, film: Path, n: int, seconds: float) -> str:
@@ -439,22 +446,17 @@ class Render:
         took = time.monotonic() - self.t0
         kept = ""
         if self.folder is not None and (not self.temporary or self.args.keep_project):
-            kept = f"; project {self.keep_path()}"
+            kept = f"; project {self.folder}"
         return (f"wrote {film} ({seconds:.2f} s, {n} frames, {s.width}×{s.height} {s.fps:g} fps "
                 f"{FORMAT_LABELS[s.format]}) in {_clock(took)}; provenance {sidecar_path(film).name}{kept}")
 
-    def keep_path(self) -> Path:
-        """Where a kept temporary project ends up: FILM.vstudio beside the film if that name is free."""
-        if not self.temporary:
-            return self.folder
+    def keep_temporary(self) -> None:
+        """A kept temporary project becomes FILM.vstudio beside the film when that name is free."""
         target = self.output.with_name(self.output.stem + ".vstudio")
-        if not hasattr(self, "_kept"):
-            self._kept = self.folder
-            if not target.exists():
-                with contextlib.suppress(OSError):
-                    os.replace(self.folder, target)
-                    self._kept = self.folder = target
-        return self._kept
+        if not target.exists():
+            with contextlib.suppress(OSError):
+                os.replace(self.folder, target)
+                self.folder = target
 
     def cleanup(self) -> None:
         """Runs however the render ended: no worker left running, no temporary project left behind."""
