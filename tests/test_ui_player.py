@@ -161,6 +161,8 @@ def test_clock_schedules_by_wall_clock():
     # the next tick is due at anchor + 2/24 whatever time it is now (no drift accumulates)
     assert c.seconds_to_next(10.0 + 1.5 / 24) == pytest.approx(0.5 / 24)
     assert c.tick(10.0 + 10 / 24) == 10 and c.dropped == 8
+    assert c.tick(10.0 + 10.5 / 24) is None  # an early wake-up shows nothing and counts nothing
+    assert (c.shown, c.dropped) == (2, 8)
 
 
 # -- frame sources ---------------------------------------------------------------------------------

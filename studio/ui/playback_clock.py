@@ -32,12 +32,15 @@ class PlaybackClock:
         self.dropped = 0
         self.shown = 0
 
-    def tick(self, now: float) -> int:
-        """The media frame to show at `now`; counts display ticks missed since the last one."""
+    def tick(self, now: float) -> int | None:
+        """The media frame to show at `now`, counting display ticks missed since the last one; None
+        when the timer woke before the next tick was due (nothing new to show)."""
         due = self._tick_index(now)
+        if due <= self.last_tick:
+            return None
         if due > self.last_tick + 1:
             self.dropped += due - self.last_tick - 1
-        self.last_tick = max(due, self.last_tick)
+        self.last_tick = due
         self.shown += 1
         return self.frame_at_tick(self.last_tick)
 

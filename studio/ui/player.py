@@ -7,6 +7,7 @@ Keys as in an NLE: Space play/pause, J/K/L shuttle, ←/→ one frame, I/O marks
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -366,12 +367,15 @@ class Player(QWidget):
     # -- the clock --------------------------------------------------------------------------------
     def _schedule(self) -> None:
         delay = self.clock.seconds_to_next(self._clock_fn())
-        self._timer.start(max(0, int(delay * 1000)))
+        self._timer.start(max(0, math.ceil(delay * 1000)))  # never early: an early wake shows nothing
 
     def _on_tick(self) -> None:
         if not self.playing:
             return
         frame = self.clock.tick(self._clock_fn())
+        if frame is None:  # woke a little early
+            self._schedule()
+            return
         lo, hi = self._range()
         if frame > hi or frame < lo:
             if self.loop:
