@@ -143,6 +143,19 @@ def check_output(output: Path, source: Path) -> None:
         if path.exists() and source.exists() and path.samefile(source):
             raise StudioError("path", f"the {what} {path.name} would overwrite the storyboard; "
                                       "give the film another name")
+    side = sidecar_path(output)
+    if side.exists() and not _is_sidecar(side):  # an older export's sidecar may be replaced, nothing else
+        raise StudioError("path", f"{side.name} already exists and is not a film's provenance sidecar; "
+                                  "give the film another name")
+
+
+def _is_sidecar(path: Path) -> bool:
+    from studio.media.provenance import SIDECAR_FORMAT
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("format") == SIDECAR_FORMAT
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return False
 
 
 def apply_overrides(project: ProjectData, shots: list[Shot], steps: int | None, seed: int | None) -> None:

@@ -115,7 +115,8 @@ def test_rerender_project_reuses_its_takes(rendered, tiny_config):
 
 
 @pytest.mark.parametrize("case", ["missing_file", "unknown_column", "zero_duration", "unknown_preset",
-                                  "missing_folder", "format_mismatch", "sidecar_over_storyboard"])
+                                  "missing_folder", "format_mismatch", "sidecar_over_storyboard",
+                                  "sidecar_over_other_json"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, case):
     board, out, extra = SAMPLE, tmp_path / "film.mp4", []
     if case == "missing_file":
@@ -135,17 +136,21 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, case):
     elif case == "sidecar_over_storyboard":  # film.mp4's sidecar is film.json: the storyboard itself
         board = tmp_path / "film.json"
         board.write_bytes(SAMPLE.read_bytes())
+    elif case == "sidecar_over_other_json":  # a film.json that is not an earlier export's sidecar
+        (tmp_path / "film.json").write_text('{"notes": "mine"}', encoding="utf-8")
     before = sorted(p.name for p in tmp_path.iterdir())
     r = render(board, "-o", out, "--random-init", *extra, timeout=60)
     assert r.returncode == 2, (r.returncode, r.stderr)
     line = one_line_error(r)
     expect = {"missing_file": "not found", "unknown_column": "colour", "zero_duration": "duration",
               "unknown_preset": "cinema_8k", "missing_folder": "does not exist", "format_mismatch": ".gif",
-              "sidecar_over_storyboard": "overwrite"}[case]
+              "sidecar_over_storyboard": "overwrite", "sidecar_over_other_json": "not a film's provenance"}[case]
     assert expect in line
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no film, no sidecar, no project
     if case == "sidecar_over_storyboard":
         assert board.read_bytes() == SAMPLE.read_bytes()
+    if case == "sidecar_over_other_json":
+        assert (tmp_path / "film.json").read_text(encoding="utf-8") == '{"notes": "mine"}'
 
 
 def test_missing_checkpoint_is_one_line_and_leaves_nothing(tmp_path):
