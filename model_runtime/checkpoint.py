@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorsError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from model_runtime.errors import CheckpointError
@@ -101,7 +101,7 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[V
         raise CheckpointError(f"{weights}: content hash does not match its config (truncated or replaced file)")
     try:
         state = load_file(str(weights))
-    except (SafetensorsError, OSError, ValueError, RuntimeError) as e:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{weights}: not a readable safetensors file ({str(e).splitlines()[0][:120]})") from None
     model = VideoDiffusionModel(cfg)
     expected = model.state_dict()

@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         req = GenerationRequest(prompt=args.prompt, negative_prompt=args.negative_prompt, seed=args.seed,
                                 steps=args.steps, sampler=args.sampler, guidance=guidance, frames=args.frames,
                                 mode=modes[0] if modes else "t2v", image=image, video=video, strength=args.strength)
+        req.validate(gen.cfg.frames)
         unknown = gen.unknown_words(args.prompt)
         if unknown:
             print(f"warning: words the model does not know (ignored): {', '.join(unknown)}", file=sys.stderr)
@@ -102,9 +103,11 @@ def main(argv: list[str] | None = None) -> int:
                 bar.refresh()
             return False
 
-        frames = gen.generate(req, callback=progress)
-        if bar is not None:
-            bar.close()
+        try:
+            frames = gen.generate(req, callback=progress)
+        finally:
+            if bar is not None:
+                bar.close()
         write_clip(out, frames, gen.cfg.fps)
     except RuntimeUserError as e:
         return _fail(str(e))

@@ -166,11 +166,16 @@ class Generator:
         return conditioning.impose(x0, cond).clamp(-1, 1)
 
     # ---- public --------------------------------------------------------------------------------
-    def parts_for(self, frames: int | None, extend_frames: int = 4, first_known: int = 0) -> int:
+    def parts_for(self, frames: int | None, extend_frames: int = 4, mode: str = "t2v") -> int:
+        """How many native clips make `frames`: the first yields a whole clip (in extend mode only its
+        new frames), each later one yields native - extend_frames new frames."""
         total = frames or self.cfg.frames
+        per = self.cfg.frames - extend_frames
+        if mode == "extend":
+            return math.ceil(total / per)
         if total <= self.cfg.frames:
             return 1
-        return 1 + math.ceil((total - self.cfg.frames) / (self.cfg.frames - extend_frames))
+        return 1 + math.ceil((total - self.cfg.frames) / per)
 
     def generate(self, req: GenerationRequest, callback=None) -> np.ndarray:
         """uint8 T×H×W×3 at the native size. Long clips are chained with extend; callback(step, total,
@@ -193,7 +198,7 @@ class Generator:
             total_frames = req.frames or cfg.frames
         # v2v runs the request's steps over the shortened trajectory (SDEdit from the strength's time).
         steps_per = req.steps if req.mode != "v2v" else max(1, min(req.steps, int(req.strength * 999) + 1))
-        n_parts = self.parts_for(total_frames, k)
+        n_parts = self.parts_for(total_frames, k, req.mode)
         total_steps = n_parts * steps_per
         out: list[torch.Tensor] = []
         have = 0

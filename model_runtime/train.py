@@ -250,7 +250,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
             opt.step()
             ema_update(ema, model, step, tr)
             step += 1
-            losses.append(float(loss))
+            losses.append(loss.item())
             if bar is not None:
                 dt = time.monotonic() - t_start
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}", gn=f"{float(gn):.2f}",

@@ -1,0 +1,65 @@
+import pytest
+import torch
+
+from model_runtime.model import VideoDiffusionModel
+from model_runtime.uvit import UViT, UViTConfig, count_parameters, forward_flops
+
+TINY = dict(frames=8, size=16, patch=(4, 8, 8), width=32, depth=3, heads=2, text_len=4, text_width=16)
+
+
+def test_forward_shape_and_tokens():
+    cfg = UViTConfig(**TINY)
+    net = UViT(cfg)
+    x = torch.randn(2, 3, 8, 16, 16)
+    out = net(x, torch.tensor([0.0, 999.0]), torch.randn(2, 4, 16))
+    assert out.shape == x.shape
+    # time token + text tokens + tubelets: (8/4)*(16/8)*(16/8) = 8 patches
+    assert cfg.num_tokens == 1 + 4 + 8
+    assert net.pos_embed.shape == (1, cfg.num_tokens, 32)
+
+
+def test_long_skips_mirror_blocks():
+    net = UViT(UViTConfig(**{**TINY, "depth": 7}))
+    assert len(net.in_blocks) == len(net.out_blocks) == 3
+    assert all(b.skip_linear is not None for b in net.out_blocks)
+    assert all(b.skip_linear is None for b in net.in_blocks)
+    assert net.out_blocks[0].skip_linear.in_features == 2 * 32
+
+
+def test_every_input_conditions_the_output():
+    torch.manual_seed(0)
+    cfg = UViTConfig(**TINY)
+    model = VideoDiffusionModel(cfg)
+    x = torch.randn(1, 3, 8, 16, 16)
+    ids = torch.tensor([[1, 9, 0, 0]])
+    base = model(x, torch.tensor([10.0]), ids)
+    assert not torch.allclose(base, model(x, torch.tensor([500.0]), ids))
+    assert not torch.allclose(base, model(x, torch.tensor([10.0]), torch.tensor([[2, 9, 0, 0]])))
+    # a change in the last frame reaches the first one: attention is over space and time
+    x2 = x.clone()
+    x2[:, :, -1] += 1
+    assert not torch.allclose(base[:, :, 0], model(x2, torch.tensor([10.0]), ids)[:, :, 0])
+
+
+def test_text_encoder_is_a_set_encoder():
+    torch.manual_seed(0)
+    model = VideoDiffusionModel(UViTConfig(**TINY))
+    a = model.text(torch.tensor([[1, 9, 17, 0]]))
+    b = model.text(torch.tensor([[17, 1, 9, 0]]))
+    # permuting the tokens permutes the context rows and changes nothing else
+    assert torch.allclose(a[:, [2, 0, 1, 3]], b, atol=1e-5)
+
+
+def test_parameter_and_flop_helpers():
+    cfg = UViTConfig(**TINY)
+    model = VideoDiffusionModel(cfg)
+    d = model.describe()
+    assert d["parameters"] == count_parameters(model) > 0
+    bigger = UViTConfig(**{**TINY, "width": 64, "heads": 2})
+    assert forward_flops(bigger) > 2 * forward_flops(cfg)
+
+
+@pytest.mark.parametrize("bad", [dict(frames=10), dict(width=33)])
+def test_bad_config_is_a_clear_error(bad):
+    with pytest.raises(ValueError):
+        UViTConfig(**{**TINY, **bad})
