@@ -8,11 +8,13 @@ background; the window is usable while the model loads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
 
 SCREENSHOT_ENV = "VSTUDIO_SCREENSHOT"  # path.png: grab the window after a second and quit
+SCREENSHOT_DELAY_ENV = "VSTUDIO_SCREENSHOT_DELAY_MS"  # how long to wait before grabbing (default 1000)
 NO_ENGINE_ENV = "VSTUDIO_NO_ENGINE"  # 1: do not start the worker process
 
 
@@ -41,6 +43,7 @@ async def _start_engine(client, window) -> None:
 
 def run(project: str | Path | None = None, engine: bool | None = None, screenshot: str | None = None) -> int:
     import qasync
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from studio.errors import StudioError
@@ -69,31 +72,39 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
     window = MainWindow(doc, settings, generation=generation, queue=queue)
 
     doc.default_params = settings.gen_defaults()
-    try:
-        # The project asked for, else the one worked on last, else (first start) the demo project.
-        recent = recent_projects(settings)
-        path = Path(project) if project else (recent[0] if recent else ensure_demo_project(settings))
-    except StudioError as e:
-        path = None
-        window.statusBar().showMessage(e.message, 15000)
-    if path is not None and not window.open_project(path, ask=False):
-        QMessageBox.warning(window, "Could not open the project",
-                            window.statusBar().currentMessage() or f"Could not open {path}")
-    if generation is not None:
-        generation.restore()
-    if settings_error is not None:
-        window.statusBar().showMessage(settings_error.message, 10000)
-    window.show()
+    window.show()  # first, so that a recovery question or an error sits on top of the studio
 
-    if client is not None:
-        loop.create_task(_start_engine(client, window))
+    def open_start_project() -> None:
+        try:
+            # The project asked for, else the one worked on last, else (first start) the demo project.
+            recent = recent_projects(settings)
+            path = Path(project) if project else (recent[0] if recent else ensure_demo_project(settings))
+        except StudioError as e:
+            window.statusBar().showMessage(e.message, 15000)
+            return
+        if not window.open_project(path, ask=False):
+            QMessageBox.warning(window, "Could not open the project",
+                                window.statusBar().currentMessage() or f"Could not open {path}")
+            return
+        if generation is not None:
+            generation.restore()
+        if settings_error is not None:
+            window.statusBar().showMessage(settings_error.message, 10000)
+
+    QTimer.singleShot(0, open_start_project)
+
+    start_task = loop.create_task(_start_engine(client, window)) if client is not None else None
     if screenshot:
-        screenshot_later(window, screenshot)
+        screenshot_later(window, screenshot, int(os.environ.get(SCREENSHOT_DELAY_ENV, "1000")))
 
     closing = asyncio.Event()
     app.aboutToQuit.connect(closing.set)
     with loop:
         loop.run_until_complete(closing.wait())
+        if start_task is not None and not start_task.done():
+            start_task.cancel()  # quitting while the model still loads
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                loop.run_until_complete(start_task)
         if client is not None:
             client.close()
     return 0

@@ -379,7 +379,9 @@ class MainWindow(QMainWindow):
         except ImportError:
             self.statusBar().showMessage("Export is not available in this build yet", 6000)
             return
-        ExportDialog(self.doc.data, self.doc.path, self).exec()
+        dialog = ExportDialog(self.doc.data, self.doc.path, self)
+        dialog.exportFinished.connect(lambda path: self.statusBar().showMessage(f"Exported {Path(path).name}", 8000))
+        dialog.exec()
 
     def _remember(self, path) -> None:
         if path is None:
@@ -451,7 +453,9 @@ class MainWindow(QMainWindow):
             self.engine_label.setText(f"{info.device} · {model} ({info.checkpoint_hash[:8]}) · "
                                       f"{info.params / 1e6:.1f} M params · {state}")
         elif client.last_error is not None and state == "failed":
-            self.engine_label.setText(f"Engine failed: {client.last_error}")
+            message = f"Engine failed: {client.last_error}"
+            self.engine_label.setText(message if len(message) <= 70 else message[:69] + "…")
+            self.engine_label.setToolTip(message)
         else:
             self.engine_label.setText(f"Engine {state}…")
 
@@ -472,7 +476,14 @@ def screenshot_later(window: QMainWindow, path: str, delay_ms: int = 1000, quit_
 
     def grab() -> None:
         try:
-            window.grab().save(path)
+            app = QApplication.instance()
+            screen = app.primaryScreen()
+            # On a real display grab the screen, so a dialog on top (recovery, errors) is in the
+            # picture; offscreen has no screen contents, only the window's.
+            if app.platformName() != "offscreen" and screen is not None:
+                screen.grabWindow(0).copy(window.frameGeometry()).save(path)
+            else:
+                window.grab().save(path)
         finally:
             if quit_after:
                 QApplication.instance().quit()
