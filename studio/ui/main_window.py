@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
         self.timeline.scene.editFailed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self.timeline.view.transportKey.connect(lambda key, mods: self.player.handle_key(key, mods))
         self.timeline.play_button.clicked.connect(lambda: self.viewer.show_film(play=True))
-        self.viewer.filmPosition.connect(self.timeline.scene.set_playhead)
+        self.viewer.filmPosition.connect(self.timeline.scene.follow_playhead)
         self.player.playingChanged.connect(self._sync_loop_action)
         # Replace the shot list's generate/import hooks' menus with the window's (one set of actions).
         if self.generation is not None:

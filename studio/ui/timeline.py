@@ -601,6 +601,18 @@ class TimelineScene(QGraphicsScene):
             self.editFailed.emit(err.message)
             QTimer.singleShot(0, self.rebuild)  # not now: the dragged item is still in its event
 
+    def remove_current_clip(self) -> None:
+        """Take the selected clip off the timeline (its shot keeps its takes; undoable)."""
+        sid = self.current_shot_id
+        if sid and self.doc.clip_for(sid) is not None:
+            self.doc.choose_take(sid, None)
+
+    def follow_playhead(self, seconds: float) -> None:
+        """While the film plays: move the playhead and keep it in view."""
+        self.set_playhead(seconds)
+        for view in self.views():
+            view.ensureVisible(self.playhead.x(), 0, 1, 1, 80, 0)
+
     def commit_move(self, shot_id: str, index: int) -> None:
         self.doc.move_clip(shot_id, index)
 
@@ -694,6 +706,8 @@ class TimelineView(QGraphicsView):
             self.zoom_by(1.25)
         elif e.key() == k.Key_Minus:
             self.zoom_by(0.8)
+        elif e.key() in (k.Key_Delete, k.Key_Backspace):
+            self.tl.remove_current_clip()
         elif e.key() in (k.Key_Space, k.Key_J, k.Key_K, k.Key_L, k.Key_Left, k.Key_Right, k.Key_I, k.Key_O,
                          k.Key_Home, k.Key_End):
             self.transportKey.emit(e.key(), e.modifiers())
