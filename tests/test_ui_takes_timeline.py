@@ -271,3 +271,28 @@ def test_ruler_click_seeks_and_zoom_keeps_the_time_under_the_mouse(qtbot, film):
     assert t == pytest.approx(panel.scene.s_of(panel.view.mapToScene(300, 0).x()))
     panel.view.zoom_to_fit()
     assert panel.scene.x_of(panel.scene.duration()) <= panel.view.viewport().width()
+
+
+def test_crossfaded_clips_sit_edge_to_edge_at_the_cut(qtbot, film):
+    doc, panel = film
+    sid = doc.clips()[1].shot_id
+    doc.set_transition(sid, TransitionKind.CROSSFADE, 1.0)
+    settle()
+    a, b = panel.scene.clip_items[:2]
+    # the film overlaps them by 1 s; on the track each hides 0.5 s under the transition box
+    assert panel.scene.spans[1].start_s == pytest.approx(1.0)
+    assert a.x() + a.boundingRect().right() == pytest.approx(b.x()) == pytest.approx(panel.scene.x_of(1.5))
+
+
+def test_delete_key_takes_the_selected_clip_off_the_timeline(qtbot, film):
+    doc, panel = film
+    sid = doc.clips()[1].shot_id
+    doc.set_current_shot(sid)
+    panel.view.setFocus()
+    qtbot.keyClick(panel.view, Qt.Key.Key_Delete)
+    settle()
+    assert doc.clip_for(sid) is None and doc.shot(sid).takes  # the takes stay with the shot
+    assert panel.scene.duration() == pytest.approx(4.0)
+    doc.undo_stack.undo()
+    settle()
+    assert panel.scene.duration() == pytest.approx(6.0)
