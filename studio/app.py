@@ -43,13 +43,13 @@ async def _start_engine(client, window) -> None:
 
 def run(project: str | Path | None = None, engine: bool | None = None, screenshot: str | None = None) -> int:
     import qasync
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from studio.errors import StudioError
     from studio.project.demo import ensure_demo_project
     from studio.project.document import ProjectDocument
-    from studio.project.settings import load_settings_checked, recent_projects
+    from studio.project.settings import config_dir, load_settings_checked, recent_projects
     from studio.ui.main_window import MainWindow, screenshot_later
     from studio.ui.theme import apply_theme
 
@@ -72,6 +72,8 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
     window = MainWindow(doc, settings, generation=generation, queue=queue)
 
     doc.default_params = settings.gen_defaults()
+    layout = QSettings(str(config_dir() / "layout.ini"), QSettings.Format.IniFormat)
+    window.restore_layout(layout.value("geometry"), layout.value("state"))
     window.show()  # first, so that a recovery question or an error sits on top of the studio
 
     def open_start_project() -> None:
@@ -99,6 +101,13 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
 
     closing = asyncio.Event()
     app.aboutToQuit.connect(closing.set)
+
+    def save_layout() -> None:  # where the user put the panels, for next time
+        layout.setValue("geometry", window.saveGeometry())
+        layout.setValue("state", window.saveState())
+        layout.sync()
+
+    app.aboutToQuit.connect(save_layout)
     with loop:
         loop.run_until_complete(closing.wait())
         if start_task is not None and not start_task.done():

@@ -225,3 +225,25 @@ def test_main_py_keeps_qt_and_torch_out_of_the_render_path():
         assert result == ["RESULT 0 False False"], out.stderr  # the renderer's own --help
     else:
         assert result == ["RESULT 1 False False"] and "not built yet" in out.stderr
+
+
+def test_restore_takes_over_saved_jobs_and_clears_orphaned_states(qtbot, tmp_path):
+    doc = project_on_disk(tmp_path, n_shots=3, on_timeline=False)
+    a, b, c = doc.shot_ids()
+    client = FakeClient()
+    client.state = EngineState.STARTING  # nothing runs until the worker is ready
+    queue = JobQueue(client, doc.path / "media", doc.path)
+    first = GenerationController(doc, queue)
+    first.generate([a])
+    doc.mark_queued([c])  # c was queued, but its job is not in the saved queue any more
+    assert doc.save() is None
+    from studio.project.document import ProjectDocument
+
+    reopened = ProjectDocument()
+    assert reopened.open(doc.path) is None
+    gen = GenerationController(reopened, JobQueue(FakeClient(), doc.path / "media", doc.path))
+    gen.restore()
+    assert [j.shot_id for j in gen.queue.jobs] == [a]
+    assert reopened.status(a) == ShotStatus.GENERATING  # the ready fake engine started it
+    assert reopened.status(c) == ShotStatus.DRAFT
+    assert reopened.status(b) == ShotStatus.DRAFT

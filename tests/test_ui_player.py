@@ -83,6 +83,20 @@ def test_arrow_keys_step_frames_and_timecode_follows(qtbot, player):
     assert player.position == 0
 
 
+def test_typing_a_timecode_goes_there(qtbot, player):
+    player.timecode.setFocus()
+    player.timecode.selectAll()
+    qtbot.keyClicks(player.timecode, "1:12")
+    qtbot.keyClick(player.timecode, Qt.Key.Key_Return)
+    assert player.position == 36
+    assert player.timecode_text() == "00:00:01:12"
+    player.timecode.setFocus()
+    player.timecode.selectAll()
+    qtbot.keyClicks(player.timecode, "nonsense")
+    qtbot.keyClick(player.timecode, Qt.Key.Key_Return)
+    assert player.position == 36 and player.timecode_text() == "00:00:01:12"
+
+
 def test_space_toggles_play_and_jkl_shuttle(qtbot, player):
     qtbot.keyClick(player, Qt.Key.Key_Space)
     assert player.playing and player.speed == 1.0

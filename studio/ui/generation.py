@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.engine.takes import shot_request, take_from_clip
 from studio.errors import StudioError
-from studio.project.schema import Job, JobState
+from studio.project.schema import Job, JobState, ShotStatus
 
 MAX_SEED = 2**31 - 1
 
@@ -49,6 +49,13 @@ class GenerationController(QObject):
             self.queue.restore_queue(self.doc.data.queue)
         finally:
             self._restoring = False
+        # A shot saved as queued/generating whose job is gone (finished or dropped while the studio
+        # was away) would say so forever: back to what its takes say.
+        pending = {j.shot_id for j in self.queue.pending()}
+        orphans = [s.id for s in self.doc.data.shots
+                   if s.status in (ShotStatus.QUEUED, ShotStatus.GENERATING) and s.id not in pending]
+        if orphans:
+            self.doc.clear_engine_status(orphans)
 
     def _follow_path(self) -> None:
         folder = self.doc.path

@@ -466,8 +466,12 @@ class MainWindow(QMainWindow):
         self.player.pause()
         e.accept()
 
-    def save_layout(self) -> QByteArray:
-        return self.saveState()
+    def restore_layout(self, geometry, state) -> None:
+        """Window geometry and dock layout saved by a previous run (ignored when unreadable)."""
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
 
 
 def screenshot_later(window: QMainWindow, path: str, delay_ms: int = 1000, quit_after: bool = True) -> None:

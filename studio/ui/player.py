@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSizePolicy,
     QStyle,
     QToolButton,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio.ui.frame_source import BlankSource, FrameSource
 from studio.ui.playback_clock import PlaybackClock
-from studio.ui.timecode import format_timecode
+from studio.ui.timecode import format_timecode, parse_timecode
 
 MAX_SHUTTLE = 8.0
 
@@ -184,8 +185,14 @@ class Player(QWidget):
         self.btn_fwd = button(sp.SP_MediaSeekForward, "Forward one frame (→)", lambda: self.step(1))
         self.btn_end = button(sp.SP_MediaSkipForward, "Go to end (End)", lambda: self.seek(self._range()[1]))
         self.btn_loop = button(sp.SP_BrowserReload, "Loop playback", self.set_loop, checkable=True)
-        self.timecode = QLabel()
+        # The position as timecode; type one (HH:MM:SS:FF, or fewer fields) and Enter to go there.
+        self.timecode = QLineEdit()
         self.timecode.setObjectName("Timecode")
+        self.timecode.setToolTip("Type a timecode and press Enter to go there")
+        self.timecode.setFixedWidth(128)
+        self.timecode.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.timecode.returnPressed.connect(self._go_to_typed)
+        self.timecode.editingFinished.connect(self._refresh_position)
         self.duration_label = QLabel()
         self.duration_label.setObjectName("Dim")
         self.speed_label = QLabel()
@@ -422,7 +429,8 @@ class Player(QWidget):
         self._refresh_position()
 
     def _refresh_position(self) -> None:
-        self.timecode.setText(format_timecode(self.position, self.fps))
+        if not self.timecode.hasFocus():  # do not overwrite what the user is typing
+            self.timecode.setText(format_timecode(self.position, self.fps))
         self.scrub.position = self.position
         self.scrub.update()
         d = self.clock.dropped
@@ -430,6 +438,16 @@ class Player(QWidget):
 
     def timecode_text(self) -> str:
         return self.timecode.text()
+
+    def _go_to_typed(self) -> None:
+        try:
+            frame = parse_timecode(self.timecode.text(), self.fps)
+        except ValueError:
+            frame = self.position  # not a timecode: back to where we are
+        self.setFocus()  # hand the keys back to the transport
+        self.pause()
+        self.seek(frame)
+        self._refresh_position()
 
     # -- keys -------------------------------------------------------------------------------------
     def handle_key(self, key: int, modifiers=Qt.KeyboardModifier.NoModifier) -> bool:

@@ -20,7 +20,7 @@ QLabel#Chosen {{ color: #5fcf86; font-size: 8.5pt; }}
 QLabel#CardTitle {{ font-weight: 600; }}
 QLabel#Section {{ color: #7f8290; font-size: 8pt; font-weight: 700; letter-spacing: 1px;
                   padding-top: 8px; border-bottom: 1px solid #2d2e34; }}
-QLabel#Timecode {{ font-family: "DejaVu Sans Mono", "Menlo", "Consolas", monospace; font-size: 13pt;
+QLineEdit#Timecode {{ font-family: "DejaVu Sans Mono", "Menlo", "Consolas", monospace; font-size: 13pt;
                    color: #f2f2f2; background: #0d0e10; border: 1px solid #2b2c31; border-radius: 3px;
                    padding: 1px 6px; }}
 QToolButton#Primary {{ background: {ACCENT}; color: white; border-radius: 3px; padding: 3px 10px;
