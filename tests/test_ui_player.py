@@ -213,3 +213,7 @@ def test_stream_source_reads_forward_once_and_reopens_on_seek():
     assert s.frame(80)[0, 0, 0] == 80
     assert opened == [0, 80]
     assert s.frame(500)[0, 0, 0] == 99  # clamped to the last frame
+    # playing backwards from far away reads blocks, not one stream per frame
+    opened.clear()
+    assert [s.frame(i)[0, 0, 0] for i in range(60, 30, -1)] == list(range(60, 30, -1))
+    assert opened[0] == 60 - 8 and len(opened) <= 5  # blocks of half the cache, not 30 opens

@@ -134,6 +134,7 @@ class StreamFrameSource:
         self._cache_frames = cache_frames
         self._stream: Iterator[np.ndarray] | None = None
         self._next = 0  # index the open stream yields next
+        self._last = 0  # the index asked for last (to tell reverse play from forward)
         self.opens = 0  # how many times a stream was (re)opened; seeks cost this
 
     def __len__(self) -> int:
@@ -147,9 +148,14 @@ class StreamFrameSource:
             return cached
         # Reuse the open stream when the frame is a little ahead of it (playback, or dropped frames).
         if self._stream is None or not (self._next <= index < self._next + 48):
-            self._stream = self._open(index)
-            self._next = index
+            # Going backwards (J, stepping back): read a block ending here, so the frames before
+            # it come from the cache instead of one reopened stream per frame.
+            backwards = index < self._last
+            start = max(0, index - self._cache_frames // 2) if backwards else index
+            self._stream = self._open(start)
+            self._next = start
             self.opens += 1
+        self._last = index
         frame = None
         while self._next <= index:
             try:
