@@ -55,6 +55,23 @@ def wrap_eps(eps_fn, cond: Condition, schedule: Schedule):
     return eps
 
 
+def clip_data(eps_fn, schedule: Schedule, lo: float = -1.0, hi: float = 1.0):
+    """Keeps every x0-prediction inside the data range (pixels live in [-1, 1]) by answering with the
+    noise that is consistent with the clipped x0. At high noise a small error in the predicted noise
+    is divided by a tiny alpha (x0 = (x - sigma eps) / alpha): unclipped, the first steps overshoot
+    to saturated colors and the trajectory never recovers."""
+
+    def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        e = eps_fn(x, t)
+        shape = (-1,) + (1,) * (x.ndim - 1)
+        a = schedule.alpha(t).to(x.dtype).view(shape)
+        s = schedule.sigma(t).to(x.dtype).view(shape).clamp_min(1e-4)
+        x0 = ((x - s * e) / a).clamp(lo, hi)
+        return (x - a * x0) / s
+
+    return eps
+
+
 def impose(x0: torch.Tensor, cond: Condition) -> torch.Tensor:
     return x0 if cond.mask is None else torch.where(cond.mask, cond.known.to(x0.dtype), x0)
 

@@ -154,12 +154,14 @@ def noise_prediction_loss(
     generator: torch.Generator | None = None,
     x_known: torch.Tensor | None = None,
     known_mask: torch.Tensor | None = None,
+    prediction: str = "eps",
 ) -> torch.Tensor:
     """Epsilon-prediction MSE with classifier-free-guidance condition dropout.
 
     Draws integer t ~ U[0, n), noise and x_t; replaces `cond` by `null_cond` on a random p_uncond
     fraction of the rows; elements in `known_mask` are fed clean (from `x_known`, default x0) and left
     out of the loss, as are elements where `loss_mask` is false.  Calls model(x_t, t.float(), cond).
+    prediction="v" trains the model to predict v = alpha eps - sigma x0 instead of the noise.
     Deterministic given `generator` (draw order: t, noise, dropout).
     """
     if not 0.0 <= p_uncond <= 1.0:
@@ -186,7 +188,15 @@ def noise_prediction_loss(
         raise ValueError("x_known needs a known_mask")
 
     pred = model(x_t, t.float(), cond)
-    sq = (pred.float() - noise.float()) ** 2
+    target = noise
+    if prediction == "v":
+        # v = alpha eps - sigma x0 (Salimans & Ho 2022): the model answers with data at high noise and
+        # with noise at low noise, so neither end divides a small error by a tiny scale.
+        shape = (-1,) + (1,) * (x0.ndim - 1)
+        target = schedule.alpha(t).to(x0.dtype).view(shape) * noise - schedule.sigma(t).to(x0.dtype).view(shape) * x0
+    elif prediction != "eps":
+        raise ValueError(f"prediction must be 'eps' or 'v', got {prediction!r}")
+    sq = (pred.float() - target.float()) ** 2
     w = weight.expand_as(sq).to(sq.dtype)
     # max(count, 1): a batch with nothing to learn gives 0, not NaN.
     return (sq * w).sum() / w.sum().clamp_min(1.0)

@@ -135,8 +135,13 @@ class Generator:
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     def _model_fn(self, x, t, ids):
+        """The network as a noise predictor, whatever it was trained to output."""
         with self._amp():
-            return self.model(x, t, ids).float()
+            out = self.model(x, t, ids).float()
+        if self.cfg.prediction == "v":  # eps = sigma x_t + alpha v
+            shape = (-1,) + (1,) * (x.ndim - 1)
+            out = self.schedule.sigma(t).to(x.dtype).view(shape) * x + self.schedule.alpha(t).to(x.dtype).view(shape) * out
+        return out
 
     def unknown_words(self, prompt: str) -> list[str]:
         return self.tokenizer.tokenize(prompt).unknown
@@ -154,7 +159,7 @@ class Generator:
             for s in seeds]).to(dev)
         x_T, t_start = conditioning.start(noise, cond, self.schedule)
         base = guided_eps(self._model_fn, ids, neg, float(reqs[0].guidance))
-        eps_fn = conditioning.wrap_eps(base, cond, self.schedule)
+        eps_fn = conditioning.wrap_eps(conditioning.clip_data(base, self.schedule), cond, self.schedule)
         gen = torch.Generator().manual_seed(seeds[0] + 7919)
 
         def callback(step, total, x0):

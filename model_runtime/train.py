@@ -41,6 +41,7 @@ DEFAULT_TRAIN = {
     "steps": 100_000,
     "ema": 0.999,
     "ema_warmup": True,
+    "ema_start": 0,  # step the EMA (and its warmup) restarted from, e.g. after changing the objective
     "p_uncond": 0.1,
     "p_drop_slot": 0.15,  # leave a prompt slot out, as terse prompts do
     "p_known": 0.25,  # share of clips trained with known first frames (i2v / extend)
@@ -165,7 +166,8 @@ def lr_at(step: int, tr: dict) -> float:
 def ema_update(ema, model, step: int, tr: dict) -> None:
     decay = tr["ema"]
     if tr["ema_warmup"]:
-        decay = min(decay, (1 + step) / (10 + step))
+        s = max(0, step - tr["ema_start"])
+        decay = min(decay, (1 + s) / (10 + s))
     for e, p in zip(ema.parameters(), model.parameters(), strict=True):
         e.lerp_(p.detach(), 1 - decay)
 
@@ -243,7 +245,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
             for grp in opt.param_groups:
                 grp["lr"] = lr_at(step, tr)
             loss = noise_prediction_loss(model_fn, x0, ids, null, schedule, p_uncond=tr["p_uncond"],
-                                         generator=g, known_mask=known_mask)
+                                         generator=g, known_mask=known_mask, prediction=cfg.prediction)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), tr["grad_clip"])

@@ -31,6 +31,7 @@ class UViTConfig:
     text_layers: int = 2
     fps: float = 8.0
     schedule: str = "linear"
+    prediction: str = "eps"  # what the network outputs: "eps" (noise) or "v" (alpha eps - sigma x0)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -38,6 +39,8 @@ class UViTConfig:
         pt, ph, pw = self.patch
         if self.frames % pt or self.size % ph or self.size % pw:
             raise ValueError(f"frames {self.frames} and size {self.size} must be multiples of the patch {self.patch}")
+        if self.prediction not in ("eps", "v"):
+            raise ValueError(f"prediction must be 'eps' or 'v', got {self.prediction!r}")
         if self.width % self.heads:
             raise ValueError(f"width {self.width} must be a multiple of heads {self.heads}")
 

@@ -160,3 +160,31 @@ def test_loss_backpropagates_into_the_model():
     model = lambda x, t, c: lin(x)  # noqa: E731
     noise_prediction_loss(model, x0, cond, null, sch, generator=torch.Generator().manual_seed(0)).backward()
     assert lin.weight.grad is not None and float(lin.weight.grad.abs().sum()) > 0
+
+
+def test_v_prediction_target_is_alpha_eps_minus_sigma_x0():
+    """A model that answers with the true v has zero loss; one that answers with the noise does not."""
+    sch = Schedule.linear()
+    x0 = torch.randn(4, 3, 2, 4, 4, generator=torch.Generator().manual_seed(5))
+    cond = torch.ones(4, 1)
+    # replay the loss's own draws (t, then noise) to know the true v
+    g = torch.Generator().manual_seed(9)
+    t = torch.randint(0, sch.n, (4,), generator=g)
+    noise = torch.randn(x0.shape, generator=g)
+    shape = (-1, 1, 1, 1, 1)
+    v = sch.alpha(t).float().view(shape) * noise - sch.sigma(t).float().view(shape) * x0
+
+    def oracle(x_t, tt, c):
+        return v
+
+    def eps_model(x_t, tt, c):
+        return noise
+
+    loss_v = noise_prediction_loss(oracle, x0, cond, cond, sch, p_uncond=0.0,
+                                   generator=torch.Generator().manual_seed(9), prediction="v")
+    assert float(loss_v) < 1e-10
+    loss_eps = noise_prediction_loss(eps_model, x0, cond, cond, sch, p_uncond=0.0,
+                                     generator=torch.Generator().manual_seed(9), prediction="v")
+    assert float(loss_eps) > 1e-3
+    with pytest.raises(ValueError):
+        noise_prediction_loss(oracle, x0, cond, cond, sch, prediction="x")

@@ -108,3 +108,19 @@ def test_batch_matches_single(gen):
         single = gen.generate(r)
         # batched matmuls may round differently; the pictures agree
         assert np.abs(clip.astype(int) - single).mean() < 2.0
+
+
+def test_v_prediction_model_is_sampled_as_a_noise_predictor():
+    gen_v = Generator(random_init=True, config={**TINY, "prediction": "v"}, device="cpu")
+    import torch
+
+    x = torch.randn(1, 3, 8, 16, 16)
+    t = torch.tensor([400.0])
+    ids = torch.zeros(1, 8, dtype=torch.long)
+    with torch.no_grad():
+        v = gen_v.model(x, t, ids).float()
+    a, s = gen_v.schedule.alpha(400.0), gen_v.schedule.sigma(400.0)
+    eps = gen_v._model_fn(x, t, ids)
+    assert torch.allclose(eps, s * x + a * v, atol=1e-2)  # bf16 autocast in both calls
+    clip = gen_v.generate(req())
+    assert np.array_equal(clip, gen_v.generate(req()))
