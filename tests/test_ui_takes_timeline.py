@@ -45,7 +45,7 @@ def test_cards_show_every_take_playing(qtbot, takes_setup):
     shot = doc.shot_at(1)
     assert list(takes.cards) == [t.id for t in shot.takes]
     card = takes.cards[shot.takes[0].id]
-    assert "seed 2" in card.info.text() and "20 steps" in card.info.text()
+    assert "seed 2 " in card.info.text() and "20\u00a0steps" in card.info.text()
     assert card.thumb.frames is not None
     before = card.thumb.index
     takes._advance()

@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         centre.setStretchFactor(0, 3)
         centre.setStretchFactor(1, 2)
         centre.setChildrenCollapsible(False)
-        centre.setSizes([480, 300])
+        centre.setSizes([440, 320])
         self.centre = centre
         self.setCentralWidget(centre)
 

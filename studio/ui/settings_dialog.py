@@ -33,6 +33,7 @@ class SettingsDialog(QDialog):
     def __init__(self, doc, settings: app_settings.Settings, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
+        self.setMinimumWidth(480)
         self.doc = doc
         self.settings = settings
         self.error = QLabel()

@@ -28,7 +28,7 @@ from studio.ui.flow_layout import FlowLayout
 from studio.ui.inspector import SAMPLER_ITEMS
 from studio.ui.player import to_qimage
 
-THUMB = 144
+THUMB = 128
 FIELD_NAMES = {"prompt": "prompt", "negative_prompt": "negative", "shot_size": "size", "camera": "camera",
                "motion": "motion", "duration": "duration", "steps": "steps", "guidance": "guidance",
                "sampler": "sampler", "mode": "mode", "reference_image": "reference", "source_video": "source",
@@ -38,9 +38,10 @@ LOOP_FPS_FALLBACK = 8.0
 
 def describe(take) -> str:
     p = take.params
-    sampler = {"dpmpp_2m": "DPM++ 2M", "ddim": "DDIM", "ddpm": "DDPM"}.get(p.sampler, SAMPLER_ITEMS.get(p.sampler))
+    # non-breaking spaces: a name must not wrap inside the narrow card
+    sampler = {"dpmpp_2m": "DPM++\u00a02M", "ddim": "DDIM", "ddpm": "DDPM"}.get(p.sampler, SAMPLER_ITEMS.get(p.sampler))
     secs = take.frames / take.fps if take.frames and take.fps else p.duration
-    return f"seed {p.seed} · {secs:.1f} s\n{p.steps} steps · {sampler} · cfg {p.guidance:g}"
+    return f"seed {p.seed} · {secs:.1f}\u00a0s\n{p.steps}\u00a0steps · {sampler} · cfg\u00a0{p.guidance:g}"
 
 
 def differing_fields(shot_params, take_params) -> list[str]:
@@ -309,6 +310,8 @@ class TakesPanel(QWidget):
     def rebuild(self) -> None:
         for card in self.cards.values():
             self.grid.removeWidget(card)
+            card.hide()  # gone now, not when the deferred delete runs
+            card.setParent(None)
             card.deleteLater()
         self.cards = {}
         shot = self.doc.shot(self.shot_id) if self.shot_id else None

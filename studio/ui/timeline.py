@@ -230,8 +230,19 @@ class ClipItem(QGraphicsObject):
             edge = self.preview_in if self.mode == "in" else self.preview_out
             text = (f"{'IN' if self.mode == 'in' else 'OUT'} {format_seconds(edge, self.tl.fps)}"
                     f"  ·  {self.preview_out - self.preview_in:.2f} s")
-        p.drawText(head.adjusted(6, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                   p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(head.width() - 10)))
+        tag_w = 0.0
+        if self.stale and self.mode is None and head.width() > 90:
+            # The take on the timeline no longer matches its shot: say so where the editor looks.
+            tag_w = p.fontMetrics().horizontalAdvance("stale") + 12
+            tag = QRectF(head.right() - tag_w - 3, head.top() + 3, tag_w, head.height() - 6)
+            p.setBrush(QColor(214, 140, 30))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawRoundedRect(tag, 3, 3)
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, "stale")
+            p.setPen(QColor(240, 240, 245))
+        p.drawText(head.adjusted(6, 0, -4 - tag_w, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                   p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(head.width() - 10 - tag_w)))
         # Trim handles: brighter bars at the edges (hinting that they are draggable).
         p.fillRect(QRectF(r.left(), r.top() + LABEL_H, 3, r.height() - LABEL_H), QColor(255, 255, 255, 60))
         p.fillRect(QRectF(r.right() - 3, r.top() + LABEL_H, 3, r.height() - LABEL_H), QColor(255, 255, 255, 60))
