@@ -88,8 +88,6 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
             QMessageBox.warning(window, "Could not open the project",
                                 window.statusBar().currentMessage() or f"Could not open {path}")
             return
-        if generation is not None:
-            generation.restore()
         if settings_error is not None:
             window.statusBar().showMessage(settings_error.message, 10000)
 

@@ -343,6 +343,8 @@ class MainWindow(QMainWindow):
             recover = answer == B.Yes
         if self.doc.open(path, recover=recover) is not None:
             return False
+        if self.generation is not None:
+            self.generation.restore()  # the jobs saved with this project
         self._remember(path)
         if self.doc.shot_count():
             self.doc.set_current_shot(self.doc.shot_at(0).id)
