@@ -235,3 +235,37 @@ def test_inspector_transition_in_is_a_document_edit(qtbot, doc):
     assert doc.shot(sid).transition.kind == "cut"
     QApplication.processEvents()
     assert ins.transition.currentData() == "cut"
+
+
+def test_reference_media_is_kept_inside_the_project(qtbot, tmp_path):
+    from studio.ui.inspector import project_relative
+
+    folder = tmp_path / "P.vstudio"
+    (folder / "media").mkdir(parents=True)
+    inside = folder / "media" / "ref.png"
+    inside.write_bytes(b"png")
+    assert project_relative(folder, inside, "references") == "media/ref.png"
+    outside = tmp_path / "elsewhere" / "look.png"
+    outside.parent.mkdir()
+    outside.write_bytes(b"look")
+    assert project_relative(folder, outside, "references") == "media/references/look.png"
+    assert project_relative(folder, outside, "references") == "media/references/look-1.png"  # never overwrites
+    assert (folder / "media/references/look.png").read_bytes() == b"look"
+    assert not [p for p in (folder / "media/references").iterdir() if p.name.startswith(".import-")]
+
+
+def test_picking_a_reference_image_sets_a_project_relative_path(qtbot, tmp_path):
+    doc = project_on_disk(tmp_path, n_shots=1)
+    ins = make_inspector(qtbot, doc)
+    sid = doc.shot_ids()[0]
+    doc.set_current_shot(sid)
+    picture = tmp_path / "board.png"
+    picture.write_bytes(b"png")
+    ins.mode.setCurrentIndex(ins.mode.findData("i2v"))
+    ins.mode.activated.emit(ins.mode.currentIndex())
+    ins.reference.dialog = lambda: str(picture)  # the file dialog's answer
+    qtbot.mouseClick(ins.reference.browse, Qt.MouseButton.LeftButton)
+    assert doc.shot(sid).params.reference_image == "media/references/board.png"
+    assert ins.reference.path.text() == "media/references/board.png"
+    qtbot.mouseClick(ins.reference.clear, Qt.MouseButton.LeftButton)
+    assert doc.shot(sid).params.reference_image is None

@@ -452,8 +452,11 @@ class MainWindow(QMainWindow):
         state = client.state.value
         if info is not None and state in ("ready", "busy"):
             model = info.model_id or "model"
-            self.engine_label.setText(f"{info.device} · {model} ({info.checkpoint_hash[:8]}) · "
-                                      f"{info.params / 1e6:.1f} M params · {state}")
+            if info.checkpoint_hash:
+                model += f" ({info.checkpoint_hash[:8]})"
+            self.engine_label.setText(f"{info.device} · {model} · {info.params / 1e6:.1f} M params · {state}")
+            self.engine_label.setToolTip(f"Generation worker on {info.device}; native clips {info.frames} frames "
+                                         f"of {info.width}×{info.height} at {info.fps:g} fps")
         elif client.last_error is not None and state == "failed":
             message = f"Engine failed: {client.last_error}"
             self.engine_label.setText(message if len(message) <= 70 else message[:69] + "…")
