@@ -41,7 +41,7 @@ def describe(take) -> str:
     # non-breaking spaces: a name must not wrap inside the narrow card
     sampler = {"dpmpp_2m": "DPM++\u00a02M", "ddim": "DDIM", "ddpm": "DDPM"}.get(p.sampler, SAMPLER_ITEMS.get(p.sampler))
     secs = take.frames / take.fps if take.frames and take.fps else p.duration
-    return f"seed {p.seed} · {secs:.1f}\u00a0s\n{p.steps}\u00a0steps · {sampler} · cfg\u00a0{p.guidance:g}"
+    return f"seed {p.seed} · {secs:.1f}\u00a0s\n{p.steps}\u00a0steps · cfg\u00a0{p.guidance:g}\n{sampler}"
 
 
 def differing_fields(shot_params, take_params) -> list[str]:
@@ -152,7 +152,7 @@ class TakeCard(QFrame):
         self.stars.rated.connect(lambda n: panel.rate(self.take_id, n))
         self.info = QLabel(describe(take))
         self.info.setObjectName("Dim")
-        self.info.setWordWrap(True)
+        self.info.setWordWrap(False)  # three short lines, never broken inside a name
         self.info.setFixedWidth(THUMB)
         self.differs = QLabel()
         self.differs.setObjectName("Warning")
