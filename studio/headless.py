@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import StudioError
+from studio.project.choice import add_take, chosen
 from studio.project.schema import ProjectData, Shot
 
 PROG = "main.py render"
@@ -265,7 +266,7 @@ class Render:
             raise StudioError("usage", "--project-dir is for storyboards; a .vstudio renders into its own folder")
         self.existing = existing
         if existing is not None and not args.regenerate:
-            self.todo = [s for s in self.project.shots if _chosen(s) is None]
+            self.todo = [s for s in self.project.shots if chosen(s) is None]
         else:
             self.todo = list(self.project.shots)
         apply_overrides(self.project, self.todo, args.steps, args.seed)
@@ -401,7 +402,7 @@ class Render:
         if isinstance(result, StudioError):
             raise StudioError(result.kind, f"shot {n}: {result.message}")
         take = takes.take_from_clip(self.folder, job, result.files, result.metadata)
-        takes.choose_take(self.project, shot, take)
+        add_take(self.project, shot, take, choose=True)
         self.save()  # the project on disk always lists every finished take
         self._steps_before += steps
         self.bars.end_shot(done=self._steps_before)
@@ -437,7 +438,7 @@ class Render:
         else:
             self.folder = self.existing
         for shot in self.project.shots:
-            if _chosen(shot) is None:  # a .vstudio shot with no take and nothing generated: cannot be
+            if chosen(shot) is None:  # a .vstudio shot with no take and nothing generated: cannot be
                 raise StudioError("timeline", f"shot {self.project.shots.index(shot) + 1} has no take")
         if self.existing is not None and not self.args.regenerate:
             stale = [i for i, s in enumerate(self.project.shots, 1) if s.status.value == "stale"]
@@ -478,12 +479,6 @@ class Render:
                 self.client.close()
         if self.temporary and self.folder is not None and not self.args.keep_project:
             shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _chosen(shot: Shot):
-    from studio.engine.takes import chosen
-
-    return chosen(shot)
 
 
 def _clock(seconds: float) -> str:

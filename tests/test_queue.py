@@ -296,20 +296,20 @@ def test_take_from_a_finished_clip_is_project_relative(tmp_path):
     assert exc.value.kind == "media_outside_project"
 
 
-def test_choose_take_puts_the_clip_on_the_timeline_in_shot_order(tmp_path):
-    from studio.engine.takes import choose_take
+def test_add_take_puts_the_clip_on_the_timeline_in_shot_order(tmp_path):
+    from studio.project.choice import add_take
     from studio.project.schema import Shot, ShotStatus, Take
 
     shots = [Shot(params=params(prompt=f"shot {i}")) for i in range(3)]
     project = ProjectData(shots=shots)
     for i in (2, 0):
         take = Take(clip=f"media/{i}.mp4", params=shots[i].params, frames=16, fps=8.0)
-        choose_take(project, shots[i], take)
+        add_take(project, shots[i], take, choose=True)
     assert [c.shot_id for c in project.timeline.clips] == [shots[0].id, shots[2].id]
     assert shots[0].status == ShotStatus.READY and shots[1].status == ShotStatus.DRAFT
     project.timeline.clips[0].in_s = 1.0
     again = Take(clip="media/0b.mp4", params=shots[0].params, frames=16, fps=8.0)
-    choose_take(project, shots[0], again)
+    add_take(project, shots[0], again, choose=True)
     clip = project.timeline.clips[0]
     assert clip.take_id == again.id and clip.in_s == 1.0 and len(shots[0].takes) == 2
 
@@ -317,7 +317,8 @@ def test_choose_take_puts_the_clip_on_the_timeline_in_shot_order(tmp_path):
 def test_shot_request_uses_the_previous_take_for_extend_and_continuity(tmp_path):
     import cv2
 
-    from studio.engine.takes import choose_take, shot_request
+    from studio.engine.takes import shot_request
+    from studio.project.choice import add_take
     from studio.project.schema import Shot, Take
 
     (tmp_path / "media").mkdir()
@@ -330,7 +331,7 @@ def test_shot_request_uses_the_previous_take_for_extend_and_continuity(tmp_path)
     project = ProjectData(shots=[first, second, third])
     with pytest.raises(StudioError, match="needs a chosen take"):
         shot_request(project, tmp_path, second.id, second.params, 8.0)
-    choose_take(project, first, Take(clip="media/a.mp4", frames_file="media/a.npy", params=first.params))
+    add_take(project, first, Take(clip="media/a.mp4", frames_file="media/a.npy", params=first.params), choose=True)
     req = shot_request(project, tmp_path, second.id, second.params, 8.0)
     assert req["mode"] == "i2v"
     png = cv2.cvtColor(cv2.imread(req["image"]), cv2.COLOR_BGR2RGB)

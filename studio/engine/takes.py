@@ -1,10 +1,12 @@
-"""Between the engine and the project, without Qt (used by the headless renderer; the GUI's
-generation controller does the same through the document):
+"""Between the engine and the project, without Qt (used by the GUI's generation controller and by
+the headless renderer alike):
 
 - `shot_request`: a shot's request, with what only the project knows (extend the previous shot's
   chosen take; continuity from its last frame).
 - `take_from_clip`: a finished clip's files + metadata -> a Take with project-relative paths.
-- `choose_take`: add a take to a shot, choose it, and put/update its clip on the timeline.
+
+Adding the take to its shot and the timeline is `studio.project.choice.add_take` (the document's
+`add_take` wraps it with signals).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from typing import Any
 
 from studio.engine.params import request_from_params
 from studio.errors import StudioError
-from studio.project.schema import GenParams, Job, Mode, ProjectData, Shot, Take, TimelineClip
-
-MAX_SEED = 2**31 - 1
+from studio.project.choice import chosen
+from studio.project.schema import MAX_SEED, GenParams, Job, Mode, ProjectData, Take
 
 
 def _relative(project_dir: Path, path: str | None) -> str | None:
@@ -52,10 +53,6 @@ def take_from_clip(project_dir: str | Path, job: Job, files: dict[str, str], met
         timings=timings,
         created=float(meta.get("created") or 0.0),
     )
-
-
-def chosen(shot: Shot) -> Take | None:
-    return next((t for t in shot.takes if t.id == shot.chosen_take), None) if shot.chosen_take else None
 
 
 def _take_media(project_dir: Path, take: Take) -> Path:
@@ -110,31 +107,3 @@ def shot_request(project: ProjectData, project_dir: str | Path, shot_id: str, pa
         req["mode"] = Mode.IMAGE_TO_VIDEO.value
         req["image"] = str(last_frame_png(project_dir, prev_take))
     return req
-
-
-def choose_take(project: ProjectData, shot: Shot, take: Take) -> None:
-    """Add `take` to the shot (once), choose it, and make the timeline agree: the shot's clip now
-    shows this take (its trim kept if it fits), or a new clip goes after earlier shots' clips."""
-    from studio.project.status import derived_status
-
-    if all(t.id != take.id for t in shot.takes):
-        shot.takes.append(take)
-    shot.chosen_take = take.id
-    clips = project.timeline.clips
-    idx = next((i for i, c in enumerate(clips) if c.shot_id == shot.id), -1)
-    if idx >= 0:
-        clip = clips[idx]
-        clip.take_id = take.id
-        dur = take.frames / take.fps if take.frames and take.fps else None
-        if dur is not None and (clip.in_s >= dur or (clip.out_s is not None and clip.out_s > dur)):
-            clip.in_s, clip.out_s = 0.0, None
-    else:
-        rank = {s.id: i for i, s in enumerate(project.shots)}
-        mine = rank.get(shot.id, len(rank))
-        slot = 0
-        for i, c in enumerate(clips):
-            if rank.get(c.shot_id, -1) < mine:
-                slot = i + 1
-        clips.insert(slot, TimelineClip(shot_id=shot.id, take_id=take.id, transition=shot.transition.model_copy()))
-    shot.error = ""
-    shot.status = derived_status(shot)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from PySide6.QtGui import QUndoCommand
 
 from studio.errors import StudioError
+from studio.project import choice
 from studio.project.schema import (
     GenParams,
     ProjectData,
@@ -39,41 +40,23 @@ def _one_line(e: ValidationError, prefix: str) -> StudioError:
     return StudioError("invalid_value", f"{prefix}{field}: {msg}" if field else f"{prefix}{msg}")
 
 
-# --- helpers shared by commands and the engine path ------------------------------------------------
-def _take_duration(take: Take) -> float | None:
-    return take.frames / take.fps if take.frames > 0 and take.fps > 0 else None
-
-
-def _clip_slot(doc: ProjectDocument, shot_id: str) -> int:
-    """Where a new clip for this shot goes: after the last clip of a shot earlier in the list."""
-    rank = {s.id: i for i, s in enumerate(doc.data.shots)}
-    mine = rank.get(shot_id, len(rank))
-    slot = 0
-    for i, clip in enumerate(doc.data.timeline.clips):
-        if rank.get(clip.shot_id, -1) < mine:
-            slot = i + 1
-    return slot
-
-
 def apply_choice(doc: ProjectDocument, shot: Shot, take_id: str | None) -> None:
     """Set the chosen take and make the timeline agree (no undo, no signals)."""
+    choice.apply_choice(doc.data, shot, take_id)
+    doc._refresh_status(shot)
+
+
+def _restore_choice(doc: ProjectDocument, shot: Shot, take_id: str | None,
+                    clip: tuple[int, TimelineClip] | None) -> None:
+    """Undo of a choice: the old chosen take and its clip back where they were, replacing any clip
+    the shot has now (the engine may have auto-chosen one since). Status is the caller's."""
     shot.chosen_take = take_id
     clips = doc.data.timeline.clips
     idx = doc.clip_index(shot.id)
-    if take_id is None:
-        if idx >= 0:
-            del clips[idx]
-    elif idx >= 0:
-        clip = clips[idx]
-        clip.take_id = take_id
-        dur = _take_duration(doc.take(shot.id, take_id))
-        # A trim made on another take only survives if it fits this one.
-        if dur is not None and (clip.in_s >= dur or (clip.out_s is not None and clip.out_s > dur)):
-            clip.in_s, clip.out_s = 0.0, None
-    else:
-        clips.insert(_clip_slot(doc, shot.id), TimelineClip(
-            shot_id=shot.id, take_id=take_id, transition=shot.transition.model_copy()))
-    doc._refresh_status(shot)
+    if idx >= 0:
+        del clips[idx]
+    if clip is not None:
+        clips.insert(*clip)
 
 
 def _emit_shot(doc: ProjectDocument, shot_id: str, takes: bool = False, timeline: bool = False) -> None:
@@ -288,13 +271,7 @@ class ChooseTake(QUndoCommand):
     def undo(self) -> None:
         d = self.doc
         shot = d.shot(self.shot_id)
-        shot.chosen_take = self.old_choice
-        clips = d.data.timeline.clips
-        idx = d.clip_index(self.shot_id)
-        if idx >= 0:
-            del clips[idx]
-        if self.old_clip is not None:
-            clips.insert(self.old_clip[0], self.old_clip[1])
+        _restore_choice(d, shot, self.old_choice, self.old_clip)
         d._refresh_status(shot)
         _emit_shot(d, self.shot_id, takes=True, timeline=True)
 
@@ -344,14 +321,7 @@ class DeleteTake(QUndoCommand):
         shot.takes.insert(i, take)
         was_chosen = chosen == self.take_id
         if was_chosen:
-            # Put back the choice and its clip, replacing one the engine may have auto-chosen since.
-            shot.chosen_take = chosen
-            clips = d.data.timeline.clips
-            idx = d.clip_index(self.shot_id)
-            if idx >= 0:
-                del clips[idx]
-            if clip is not None:
-                clips.insert(clip[0], clip[1])
+            _restore_choice(d, shot, chosen, clip)
         d._refresh_status(shot)
         _emit_shot(d, self.shot_id, takes=True, timeline=was_chosen)
 
@@ -361,19 +331,11 @@ def add_engine_take(doc: ProjectDocument, shot_id: str, take: Take, choose: bool
     shot = doc.shot(shot_id)
     if shot is None:
         return False
-    if any(t.id == take.id for t in shot.takes):
+    picked = choice.add_take(doc.data, shot, take, choose)
+    if picked is None:
         return True  # reported twice (e.g. after an engine restart): already there
-    shot.takes.append(take)
-    shot.error = ""
-    if shot.status in (shot.status.QUEUED, shot.status.GENERATING, shot.status.FAILED):
-        shot.status = shot.status.DRAFT  # the job is over; status is derived again below
-    timeline = False
-    if choose or (choose is None and shot.chosen_take is None):
-        apply_choice(doc, shot, take.id)
-        timeline = True
-    doc._refresh_status(shot)
     doc._mark_extra_dirty()
-    _emit_shot(doc, shot_id, takes=True, timeline=timeline)
+    _emit_shot(doc, shot_id, takes=True, timeline=picked)
     return True
 
 
@@ -436,7 +398,7 @@ def push_trim(doc: ProjectDocument, shot_id: str, in_s: float, out_s: float | No
         out_s = None if out_s is None else float(out_s)
     except (TypeError, ValueError):
         return StudioError("invalid_value", "trim points must be numbers of seconds")
-    dur = _take_duration(doc.take(shot_id, clip.take_id))
+    dur = choice.take_duration(doc.take(shot_id, clip.take_id))
     if not in_s >= 0:
         return StudioError("invalid_value", f"in point {in_s:g} s is before the start of the take")
     if out_s is not None and not out_s > in_s:

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 2  # 2: Shot.transition (store.MIGRATIONS turns 1 into 2)
+MAX_SEED = 2**31 - 1  # seeds are non-negative int32 (what the worker's generator takes)
 
 
 def new_id() -> str:
@@ -106,7 +107,7 @@ class GenParams(_Strict):
     camera: Camera = Camera.AUTO
     motion: Motion = Motion.AUTO
     duration: float = Field(2.0, gt=0, le=600)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     seed_locked: bool = True
     steps: int = Field(20, ge=1, le=1000)
     guidance: float = Field(3.0, ge=0, le=30)

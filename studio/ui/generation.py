@@ -15,9 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.engine.takes import shot_request, take_from_clip
 from studio.errors import StudioError
-from studio.project.schema import Job, JobState, ShotStatus
-
-MAX_SEED = 2**31 - 1
+from studio.project.schema import MAX_SEED, Job, JobState, ShotStatus
 
 
 class GenerationController(QObject):

@@ -37,11 +37,10 @@ from PySide6.QtWidgets import (
 )
 
 from studio import vocabulary
-from studio.project.schema import Camera, Mode, Motion, ShotSize, ShotStatus, TransitionKind
+from studio.project.schema import MAX_SEED, Camera, Mode, Motion, ShotSize, ShotStatus, TransitionKind
 from studio.ui.badges import STATUS_COLORS
 from studio.ui.timeline import TRANSITION_NAMES
 
-MAX_SEED = 2**31 - 1
 MODE_LABELS = {
     Mode.TEXT_TO_VIDEO: "Text → video",
     Mode.IMAGE_TO_VIDEO: "Image → video",
