@@ -278,6 +278,7 @@ def test_statuses_are_made_true_on_open(tmp_path):
     d["queue"] = [{"shot_id": shots[0]["id"], "params": shots[0]["params"], "state": "running"}]
     data = store.load_project_bytes(json.dumps(d).encode())
     assert [s.status for s in data.shots] == ["queued", "ready", "ready"]
+    assert [j.state for j in data.queue] == ["queued"]  # as JobQueue.restore_queue: it runs again
     shots[2]["params"]["seed"] = 77
     shots[2]["status"] = "ready"
     assert store.load_project_bytes(json.dumps(d).encode()).shots[2].status == "stale"

@@ -241,6 +241,9 @@ def test_restore_takes_over_saved_jobs_and_clears_orphaned_states(qtbot, tmp_pat
 
     reopened = ProjectDocument()
     assert reopened.open(doc.path) is None
+    # opening already set the saved states right (the orphaned queued one is back to draft): clean
+    assert [reopened.status(s) for s in (a, b, c)] == [ShotStatus.QUEUED, ShotStatus.DRAFT, ShotStatus.DRAFT]
+    assert not reopened.is_dirty()
     gen = GenerationController(reopened, JobQueue(FakeClient(), doc.path / "media", doc.path))
     gen.restore()
     assert [j.shot_id for j in gen.queue.jobs] == [a]

@@ -121,14 +121,7 @@ class JobQueue:
         again from the start; finished jobs keep their state."""
         if self.running is not None:
             raise StudioError("queue_busy", "cannot restore a queue while a job is running")
-        restored = []
-        for j in jobs:
-            j = j.model_copy(deep=True)
-            if j.state == JobState.RUNNING:
-                j.state = JobState.QUEUED
-                j.progress = 0.0
-            restored.append(j)
-        self.jobs = restored
+        self.jobs = [j.restored() for j in jobs]
         self._live.clear()
         self.on_jobs_changed.emit()
         self._pump()

@@ -187,6 +187,14 @@ class Job(_Strict):
     error: str = ""
     created: float = 0.0
 
+    def restored(self) -> Job:
+        """A copy as the job comes back after the studio went away: one that was running runs
+        again from the start; the others keep their state."""
+        job = self.model_copy(deep=True)
+        if job.state == JobState.RUNNING:
+            job.state, job.progress = JobState.QUEUED, 0.0
+        return job
+
 
 class ProjectSettings(_Strict):
     fps: float = Field(24.0, gt=0, le=240)

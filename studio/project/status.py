@@ -43,11 +43,14 @@ def derive_status(shot: Shot) -> ShotStatus:
     return derived_status(shot)
 
 
-def normalize_statuses(data: ProjectData) -> None:
-    """Make every `shot.status` true for a project just read from disk. A shot cannot be
-    `generating` in a project that is being opened: with an unfinished job in `data.queue` it is
-    `queued` (the job queue runs it again), otherwise its derived status. Same for `queued`."""
-    pending = {j.shot_id for j in data.queue if j.state in (JobState.QUEUED, JobState.RUNNING)}
+def normalize_engine_state(data: ProjectData) -> None:
+    """Make a project just read from disk true, as the job queue will restore it
+    (`JobQueue.restore_queue`): nothing is running in a project that is being opened, so a running
+    job is queued again (`Job.restored`), and a shot saved as queued/generating is `queued` while
+    it has an unfinished job, else back to its derived status. Done on load, not by the UI after
+    it, so opening a project leaves it clean."""
+    data.queue = [j.restored() for j in data.queue]
+    pending = {j.shot_id for j in data.queue if j.state == JobState.QUEUED}
     for shot in data.shots:
         if shot.status in (ShotStatus.QUEUED, ShotStatus.GENERATING):
             shot.status = ShotStatus.QUEUED if shot.id in pending else derived_status(shot)

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from studio.errors import StudioError
 from studio.project.schema import SCHEMA_VERSION, ProjectData
-from studio.project.status import normalize_statuses
+from studio.project.status import normalize_engine_state
 
 SUFFIX = ".vstudio"
 PROJECT_FILE = "project.json"
@@ -132,7 +132,7 @@ def load_project_bytes(raw: bytes, name: str = PROJECT_FILE) -> ProjectData:
     except RecursionError:
         raise StudioError("project_corrupt", f"{name} is nested too deeply to be a project") from None
     _check_references(data, name)
-    normalize_statuses(data)
+    normalize_engine_state(data)
     return data
 
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.engine.takes import shot_request, take_from_clip
 from studio.errors import StudioError
-from studio.project.schema import MAX_SEED, Job, JobState, ShotStatus
+from studio.project.schema import MAX_SEED, Job, JobState
 
 
 class GenerationController(QObject):
@@ -39,7 +39,9 @@ class GenerationController(QObject):
         queue.on_progress.connect(lambda job, _live: self.progressChanged.emit(job.shot_id))
 
     def restore(self) -> None:
-        """Take over the jobs saved with the project (after opening it), unless one is running."""
+        """Take over the jobs saved with the project (after opening it), unless one is running.
+        Opening already made the shots' saved queued/generating states agree with these jobs
+        (studio.project.status.normalize_engine_state), so restoring changes nothing in the document."""
         if self.queue.running is not None:
             return
         self._restoring = True
@@ -47,13 +49,6 @@ class GenerationController(QObject):
             self.queue.restore_queue(self.doc.data.queue)
         finally:
             self._restoring = False
-        # A shot saved as queued/generating whose job is gone (finished or dropped while the studio
-        # was away) would say so forever: back to what its takes say.
-        pending = {j.shot_id for j in self.queue.pending()}
-        orphans = [s.id for s in self.doc.data.shots
-                   if s.status in (ShotStatus.QUEUED, ShotStatus.GENERATING) and s.id not in pending]
-        if orphans:
-            self.doc.clear_engine_status(orphans)
 
     def _follow_path(self) -> None:
         folder = self.doc.path
