@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from PySide6.QtGui import QUndoCommand
 
-from studio.errors import StudioError
+from studio.errors import StudioError, from_validation
 from studio.project import choice
 from studio.project.schema import (
     GenParams,
@@ -31,13 +31,6 @@ if TYPE_CHECKING:
 # QUndoCommand ids: consecutive commands with the same id are offered to mergeWith.
 ID_PARAMS, ID_NOTES, ID_TRIM = 1001, 1002, 1003
 TEXT_FIELDS = frozenset({"prompt", "negative_prompt"})  # typed into a text box: keystrokes merge
-
-
-def _one_line(e: ValidationError, prefix: str) -> StudioError:
-    err = e.errors()[0]
-    field = ".".join(str(p) for p in err.get("loc", ()))
-    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-    return StudioError("invalid_value", f"{prefix}{field}: {msg}" if field else f"{prefix}{msg}")
 
 
 def apply_choice(doc: ProjectDocument, shot: Shot, take_id: str | None) -> None:
@@ -214,7 +207,7 @@ def push_param_edit(doc: ProjectDocument, shot_ids: list[str], changes: dict[str
         try:
             p = GenParams.model_validate({**shot.params.model_dump(), **changes})
         except ValidationError as e:
-            return _one_line(e, "")
+            return from_validation(e)
         if p != shot.params:
             old[sid], new[sid] = shot.params.model_copy(), p
     if new:
@@ -453,7 +446,7 @@ def push_transition(doc: ProjectDocument, shot_id: str, kind: TransitionKind | s
     try:
         new = Transition(kind=kind, duration=duration)
     except ValidationError as e:
-        return _one_line(e, "transition ")
+        return from_validation(e, prefix="transition ")
     if new != shot.transition:
         doc.undo_stack.push(SetTransition(doc, shot_id, new))
     return None
@@ -499,7 +492,7 @@ def push_settings(doc: ProjectDocument, changes: dict[str, Any]) -> StudioError 
     try:
         new = ProjectSettings.model_validate({**doc.data.settings.model_dump(), **changes})
     except ValidationError as e:
-        return _one_line(e, "")
+        return from_validation(e)
     if new != doc.data.settings:
         doc.undo_stack.push(SetSettings(doc, new))
     return None

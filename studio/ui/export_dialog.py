@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.errors import StudioError
+from studio.errors import StudioError, from_validation
 from studio.media.deliver import export_project, plan
 from studio.media.export import output_path
 from studio.media.interchange import write_timeline
@@ -250,8 +250,7 @@ class ExportDialog(QDialog):
         try:
             return ExportSettings(**{**base, **fields})
         except ValidationError as e:
-            first = e.errors()[0]
-            raise StudioError("settings", str(first.get("msg", e)).removeprefix("Value error, ")) from None
+            raise from_validation(e, "settings") from None
 
     def _refresh(self) -> None:
         fmt = self.format.currentData()

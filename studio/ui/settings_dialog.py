@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.errors import StudioError
+from studio.errors import StudioError, from_validation
 from studio.project import settings as app_settings
 
 FPS_CHOICES = [23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 60.0]
@@ -134,8 +134,7 @@ class SettingsDialog(QDialog):
                 "device": self.device.currentText().strip(), "default_steps": self.steps.value(),
                 "default_guidance": self.guidance.value()})
         except ValidationError as e:
-            err = e.errors()[0]
-            self._fail(f"{'.'.join(str(x) for x in err.get('loc', ()))}: {err.get('msg', 'invalid')}")
+            self._fail(from_validation(e).message)
             return
         try:
             app_settings.save_settings(new)
