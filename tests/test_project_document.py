@@ -315,6 +315,21 @@ def test_timeline_reorder_trim_and_transition(doc):
     assert doc.clip_for(ids[4]).transition.kind == TransitionKind.FADE_BLACK
 
 
+def test_trim_without_merge_starts_its_own_undo_step(doc):
+    sid = doc.shot_ids()[0]
+    add_takes(doc, sid, 1, frames=16)  # 2 s at 8 fps
+    doc.undo_stack.clear()
+    assert doc.trim_clip(sid, 0.0, 1.8, merge=False) is None  # one drag, committed on release
+    assert doc.trim_clip(sid, 0.0, 1.5, merge=False) is None  # a second drag: not merged into it
+    assert doc.undo_stack.count() == 2
+    assert doc.trim_clip(sid, 0.0, 1.25) is None  # a live update merges into the drag's step
+    assert doc.undo_stack.count() == 2
+    doc.undo_stack.undo()
+    assert doc.clip_for(sid).out_s == 1.8
+    doc.undo_stack.undo()
+    assert doc.clip_for(sid).out_s is None
+
+
 def test_title_and_project_settings_undo(doc):
     before = dump(doc)
     doc.set_title("Night market")

@@ -354,16 +354,17 @@ class MoveClip(QUndoCommand):
 
 
 class TrimClip(QUndoCommand):
-    def __init__(self, doc: ProjectDocument, shot_id: str, new: tuple[float, float | None]):
+    def __init__(self, doc: ProjectDocument, shot_id: str, new: tuple[float, float | None], merge: bool = True):
         super().__init__("Trim clip")
         clip = doc.clip_for(shot_id)
         self.doc, self.shot_id, self.new, self.old = doc, shot_id, new, (clip.in_s, clip.out_s)
+        self.merge = merge  # False: this trim starts its own undo step
 
     def id(self) -> int:
         return ID_TRIM
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, TrimClip) or other.shot_id != self.shot_id:
+        if not isinstance(other, TrimClip) or other.shot_id != self.shot_id or not other.merge:
             return False
         self.new = other.new
         self.setObsolete(self.new == self.old)
@@ -382,7 +383,8 @@ class TrimClip(QUndoCommand):
         self._apply(self.old)
 
 
-def push_trim(doc: ProjectDocument, shot_id: str, in_s: float, out_s: float | None) -> StudioError | None:
+def push_trim(doc: ProjectDocument, shot_id: str, in_s: float, out_s: float | None,
+              merge: bool = True) -> StudioError | None:
     clip = doc.clip_for(shot_id)
     if clip is None:
         return StudioError("invalid_value", "this shot has no clip on the timeline")
@@ -400,7 +402,7 @@ def push_trim(doc: ProjectDocument, shot_id: str, in_s: float, out_s: float | No
         return StudioError("invalid_value", f"trim {in_s:g}-{out_s if out_s is not None else dur:g} s "
                                             f"exceeds the take ({dur:g} s)")
     if (in_s, out_s) != (clip.in_s, clip.out_s):
-        doc.undo_stack.push(TrimClip(doc, shot_id, (in_s, out_s)))
+        doc.undo_stack.push(TrimClip(doc, shot_id, (in_s, out_s), merge))
     return None
 
 

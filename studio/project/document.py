@@ -274,10 +274,13 @@ class ProjectDocument(QObject):
         if i >= 0 and i != to_index:
             self._undo.push(commands.MoveClip(self, shot_id, to_index))
 
-    def trim_clip(self, shot_id: str, in_s: float, out_s: float | None) -> StudioError | None:
+    def trim_clip(self, shot_id: str, in_s: float, out_s: float | None, *,
+                  merge: bool = True) -> StudioError | None:
         """Set a clip's in/out points (seconds into the take; out None = the take's end).
-        Consecutive trims of the same clip merge into one undo step (dragging a handle)."""
-        return commands.push_trim(self, shot_id, in_s, out_s)
+        A trim merges into the undo step of the trim just before it on the same clip (live updates
+        while dragging a handle); `merge=False` starts a new step (the first update of a drag, or
+        a drag committed once on release)."""
+        return commands.push_trim(self, shot_id, in_s, out_s, merge)
 
     def set_transition(self, shot_id: str, kind: TransitionKind | str,
                        duration: float | None = None) -> StudioError | None:

@@ -597,17 +597,10 @@ class TimelineScene(QGraphicsScene):
         self.update()
 
     def commit_trim(self, shot_id: str, in_s: float, out_s: float | None) -> None:
-        # One drag is one undo step: the document merges consecutive trims of a clip (for live
-        # drags); a macro around each committed drag keeps two separate drags apart.
-        clip = self.doc.clip_for(shot_id)
-        if clip is None or (clip.in_s, clip.out_s) == (in_s, out_s):
+        # A drag is committed once, on release: its own undo step, never merged with the last drag.
+        if self.doc.clip_for(shot_id) is None:
             return
-        stack = self.doc.undo_stack
-        stack.beginMacro("Trim clip")
-        try:
-            err = self.doc.trim_clip(shot_id, in_s, out_s)
-        finally:
-            stack.endMacro()
+        err = self.doc.trim_clip(shot_id, in_s, out_s, merge=False)
         if err is not None:
             self.editFailed.emit(err.message)
             QTimer.singleShot(0, self.rebuild)  # not now: the dragged item is still in its event
