@@ -129,9 +129,10 @@ def export_settings(output: Path, preset: str | None, project: ProjectData):
     return s, output
 
 
-def check_output(output: Path, source: Path) -> None:
-    """The film can be written, and neither it nor its sidecar (`<film>.json`) replaces the input."""
-    from studio.media.provenance import sidecar_path
+def check_output(output: Path) -> None:
+    """The film can be written and its sidecar replaces nothing of the user's (before any work;
+    the export checks the sidecar again, studio.media.deliver.check_sidecar)."""
+    from studio.media.deliver import check_sidecar
 
     folder = output.parent
     if not folder.is_dir():
@@ -140,23 +141,7 @@ def check_output(output: Path, source: Path) -> None:
         raise StudioError("path", f"the output folder {folder} is not writable")
     if output.is_dir():
         raise StudioError("path", f"{output} is a folder; name a file to write")
-    for path, what in ((output, "film"), (sidecar_path(output), "film's provenance sidecar")):
-        if path.exists() and source.exists() and path.samefile(source):
-            raise StudioError("path", f"the {what} {path.name} would overwrite the storyboard; "
-                                      "give the film another name")
-    side = sidecar_path(output)
-    if side.exists() and not _is_sidecar(side):  # an older export's sidecar may be replaced, nothing else
-        raise StudioError("path", f"{side.name} already exists and is not a film's provenance sidecar; "
-                                  "give the film another name")
-
-
-def _is_sidecar(path: Path) -> bool:
-    from studio.media.provenance import SIDECAR_FORMAT
-
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("format") == SIDECAR_FORMAT
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        return False
+    check_sidecar(output)
 
 
 def apply_overrides(project: ProjectData, shots: list[Shot], steps: int | None, seed: int | None) -> None:
@@ -261,7 +246,7 @@ class Render:
         self.project, existing = load_input(self.source)
         self.settings, self.output = export_settings(Path(args.output).expanduser().absolute(), args.preset,
                                                      self.project)
-        check_output(self.output, self.source)
+        check_output(self.output)
         if existing is not None and args.project_dir:
             raise StudioError("usage", "--project-dir is for storyboards; a .vstudio renders into its own folder")
         self.existing = existing

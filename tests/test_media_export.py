@@ -309,6 +309,21 @@ def test_provenance_sidecar(project, tmp_path):
     assert third["transition"] == {"kind": "fade_black", "duration": 1.0}
 
 
+def test_sidecar_replaces_only_an_earlier_sidecar(project, tmp_path):
+    proj, folder = project
+    s = ExportSettings(width=W, height=H, fps=24.0)
+    export_project(proj, folder, tmp_path / "cut.mp4", s)
+    first = json.loads((tmp_path / "cut.json").read_text())
+    export_project(proj, folder, tmp_path / "cut.mp4", s)  # our own sidecar: replaced
+    assert json.loads((tmp_path / "cut.json").read_text())["format"] == first["format"]
+    board = tmp_path / "board.json"
+    board.write_text('{"shots": []}')
+    with pytest.raises(StudioError) as e:
+        export_project(proj, folder, tmp_path / "board", s)  # -> board.mp4 + board.json
+    assert e.value.kind == "path" and "board.json" in e.value.message and "\n" not in e.value.message
+    assert board.read_text() == '{"shots": []}' and not (tmp_path / "board.mp4").exists()
+
+
 def test_frame_count_matches_stream(project):
     proj, folder = project
     segs = segments_from_project(proj, folder)

@@ -92,3 +92,17 @@ def test_odd_size_is_explained(dialog):
 def test_timeline_interchange_button(dialog, tmp_path):
     out = dialog.export_timeline_to(tmp_path / "cut.edl")
     assert out is not None and out.read_text().startswith("TITLE:")
+
+
+def test_sidecar_never_overwrites_a_json_of_the_users(dialog, qtbot, tmp_path):
+    # `out.mp4`'s sidecar is `out.json`: here a storyboard, which the export must leave alone
+    mine = tmp_path / "out.json"
+    mine.write_text('{"shots": []}', encoding="utf-8")
+    small(dialog)
+    dialog.output.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(dialog.exportFailed, timeout=30000) as blocker:
+        dialog.start_export()
+    assert "out.json" in blocker.args[0] and "overwrite" in blocker.args[0]
+    assert "\n" not in dialog.error.text()
+    assert mine.read_text(encoding="utf-8") == '{"shots": []}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.vstudio", "out.json"]  # no film, no partial

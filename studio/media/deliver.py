@@ -1,5 +1,7 @@
 """One call from a project to a finished film: resolve the timeline, assemble, encode, write the
-provenance sidecar. The export dialog and the headless render use this."""
+provenance sidecar. The export dialog and the headless render use this, and so share its guard:
+the sidecar (`<film>.json`) never replaces a JSON that is not an earlier sidecar of ours
+(`render lantern.json -o lantern.mp4` would otherwise overwrite the storyboard)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,9 @@ from pathlib import Path
 
 from studio.errors import StudioError
 from studio.media.assembly import assemble, frame_count
-from studio.media.export import Cancel, Progress, export, remove_output
+from studio.media.export import Cancel, Progress, export, output_path, remove_output
 from studio.media.presets import ExportSettings, resolve_settings
-from studio.media.provenance import build, sidecar_path, write_sidecar
+from studio.media.provenance import build, is_sidecar, sidecar_path, write_sidecar
 from studio.media.resolve import resolve_timeline
 from studio.project.schema import ProjectData
 
@@ -20,6 +22,15 @@ def project_settings(project: ProjectData, **changes) -> ExportSettings:
     s = project.settings
     base = {"width": s.width - s.width % 2, "height": s.height - s.height % 2, "fps": s.fps}
     return ExportSettings(**{**base, **changes})
+
+
+def check_sidecar(film: str | Path) -> None:
+    """Refuse (StudioError "path") when the film's sidecar would replace a file that is not an
+    earlier export's sidecar. The film's own path is the caller's (a film is replaced on purpose)."""
+    side = sidecar_path(film)
+    if side.exists() and not is_sidecar(side):
+        raise StudioError("path", f"{side.name} is not a film's provenance sidecar and the export would "
+                                  "overwrite it; give the film another name")
 
 
 def plan(project: ProjectData, project_dir: str | Path, settings: str | ExportSettings) -> tuple[int, float]:
@@ -41,6 +52,7 @@ def export_project(
 ) -> Path:
     """Export the project's timeline to `path` (+ `<film>.json` beside it); returns the film's path."""
     s = resolve_settings(settings)
+    check_sidecar(output_path(path, s))
     clips = resolve_timeline(project, project_dir)
     if not clips:
         raise StudioError("empty", "the timeline is empty: add a take to it before exporting")

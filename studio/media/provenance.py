@@ -34,6 +34,14 @@ def sidecar_path(film: str | Path) -> Path:
     return film.with_name(film.stem + ".json") if film.suffix else film.with_name(film.name + ".json")
 
 
+def is_sidecar(path: Path) -> bool:
+    """Whether `path` is a sidecar an earlier export wrote (so a new export may replace it)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8")).get("format") == SIDECAR_FORMAT
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return False
+
+
 def build(
     project: ProjectData,
     clips: list[ResolvedClip],
