@@ -132,6 +132,16 @@ def test_first_clip_fades_in():
     assert out[0].max() == 0 and out[12].min() == 255
 
 
+def test_crossfade_into_the_first_clip_is_a_cut():
+    # nothing to cross from, as in an NLE: no dissolve from black, and it takes nothing from the
+    # clip's budget for the transition at its other end
+    spans = layout([timed(0, 2, "crossfade", 1.0), timed(0, 2, "crossfade", 3.0)])
+    assert [(s.transition, s.transition_s) for s in spans] == [("cut", 0.0), ("crossfade", 2.0)]
+    white = solid((255, 255, 255))
+    out = list(assemble([seg(white, transition="crossfade", d=1.0)], 24, 32, 32))
+    assert len(out) == 48 and all(f.min() == 255 for f in out)
+
+
 # --- conform -------------------------------------------------------------------------------------
 
 

@@ -7,8 +7,8 @@ Timing, exactly (all in seconds; L_k = out_s - in_s of clip k; `transition` is t
   (weight of k = (t - start_k) / d), so the film is d shorter, as in NLEs.
 * fade_black of d: clip k-1 fades to black over its last d/2, then clip k fades in from black over
   its first d/2; nothing overlaps, the duration is unchanged.
-* into the first clip (there is nothing to overlap): crossfade dissolves from black over d,
-  fade_black fades in over d/2; the duration is unchanged.
+* into the first clip, as in an NLE: fade_black is a fade in from black over its first d/2 (the
+  duration is unchanged); a crossfade has nothing to cross from and is ignored (a cut).
 * a transition may use at most half of a clip that has transitions at both ends, or all of a clip
   with one; a longer one is shortened to fit (`layout` reports the effective durations).
 
@@ -92,6 +92,8 @@ def layout(segments: Sequence[_Timed]) -> list[Span]:
             )
         lengths.append(length)
     kinds = [_kind(s) for s in segments]
+    if kinds and kinds[0] == "crossfade":
+        kinds[0] = "cut"  # nothing before the first clip to dissolve from
     n = len(segments)
 
     def budget(k: int) -> float:  # what one end of clip k may give to a transition
@@ -103,7 +105,7 @@ def layout(segments: Sequence[_Timed]) -> list[Span]:
     for k, seg in enumerate(segments):
         kind, d = kinds[k], float(seg.transition_s) if kinds[k] != "cut" else 0.0
         if kind != "cut":
-            # crossfade spends d of each side, fade_black d/2 of each; the first clip has one side
+            # crossfade spends d of each side, fade_black d/2 of each; the first clip's fade in has one
             share = 1.0 if kind == "crossfade" else 0.5
             limit = budget(k) if k == 0 else min(budget(k), budget(k - 1))
             d = min(d, limit / share)
@@ -214,11 +216,9 @@ def _render(segments, spans, fps, width, height, fit, scaler, blend, start, stop
         u = t - span.start
         gain = 1.0
         layers = [(k, 1.0)]
-        if span.transition == "crossfade" and u < span.transition_s:
+        if span.transition == "crossfade" and u < span.transition_s:  # never the first clip (layout)
             a = max(u, 0.0) / span.transition_s
-            layers = [(k - 1, 1.0 - a), (k, a)] if k > 0 else [(k, 1.0)]
-            if k == 0:
-                gain = a
+            layers = [(k - 1, 1.0 - a), (k, a)]
         elif span.transition == "fade_black" and u < span.transition_s / 2:
             gain = max(u, 0.0) / (span.transition_s / 2)
         if k + 1 < n and spans[k + 1].transition == "fade_black":

@@ -11,7 +11,8 @@ Mapping (OTIO keeps clips end to end; a Transition borrows the media either side
   Gap(d/2), Dissolve(d/4, d/4). The picture fades out over the last d/2 of the outgoing trim and in
   over the first d/2 of the incoming one, duration unchanged: our exact semantics, in the two
   things every adapter carries (dissolves and black filler; in an EDL, dissolves to and from BL);
-* into the first clip, the fade starts from a leading Gap the same way.
+* into the first clip, the fade in from black starts from a leading Gap the same way (a
+  crossfade into the first clip is a cut on assembly, so none is written).
 
 FCP 7 XML cannot hold that black gap (otio-fcp-adapter writes no gaps, and clips beside
 transitions carry no position), but it has fades of its own: a transition aligned "end-black" or
@@ -72,8 +73,8 @@ def _black(duration: float, rate: float) -> otio.schema.Gap:
 
 def _borrow(kind: str, d: float, first: bool) -> tuple[float, float]:
     """(seconds the transition into a clip takes from the previous clip's trim, from this one's)."""
-    if kind == "crossfade":
-        return (0.0, d / 2) if first else (d / 2, d / 2)
+    if kind == "crossfade":  # never into the first clip (assembly.layout makes that a cut)
+        return d / 2, d / 2
     if kind == "fade_black":
         return (0.0, d / 4) if first else (d / 4, d / 4)
     return 0.0, 0.0
@@ -91,10 +92,7 @@ def to_otio(project: ProjectData, project_dir: str | Path) -> otio.schema.Timeli
         tail = 0.0
         if k + 1 < len(spans):
             tail = _borrow(spans[k + 1].transition, spans[k + 1].transition_s, False)[0]
-        if kind == "crossfade" and k == 0:
-            track.append(_black(d / 2, rate))
-            track.append(_dissolve(d / 2, d / 2, rate, kind, d, "Fade from black"))
-        elif kind == "crossfade":
+        if kind == "crossfade":
             track.append(_dissolve(d / 2, d / 2, rate, kind, d, "Cross Dissolve"))
         elif kind == "fade_black":
             if k > 0:

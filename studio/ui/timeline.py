@@ -360,8 +360,8 @@ class TransitionItem(QGraphicsObject):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         kind = span.transition
         d = span.transition_s
-        if prev is None:  # into the first clip: a fade in from black (assembly's rule)
-            a, b = span.start_s, span.start_s + (d if kind == TransitionKind.CROSSFADE else d / 2)
+        if prev is None:  # into the first clip only a fade in from black counts (assembly's rule)
+            a, b = span.start_s, span.start_s + d / 2
         elif kind == TransitionKind.CROSSFADE:
             a, b = span.start_s, prev.end_s
         elif kind == TransitionKind.FADE_BLACK:
