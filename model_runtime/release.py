@@ -90,7 +90,7 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
   {cfg.depth // 2} out-blocks with long skips), {cfg.heads} heads, MLP ×{cfg.mlp_ratio:g}; 3×3×3 conv after unpatchify.
 - Text: one token per recognised concept (subject, color, background, shot size, motion, camera), a
   {cfg.text_layers}-layer set encoder of width {cfg.text_width}, trained jointly. Unknown words are reported and ignored.
-- Diffusion: {cfg.schedule} VP schedule, 1000 steps, ε-prediction; classifier-free guidance
+- Diffusion: {cfg.schedule} VP schedule, 1000 steps, {'v-prediction (v = α·ε − σ·x0)' if cfg.prediction == 'v' else 'ε-prediction'}; classifier-free guidance
   (default guidance {args.guidance:g}); DPM-Solver++(2M) at 20 steps by default.
 - {model.describe()['flops_per_forward'] / 1e9:.2f} GFLOPs per forward at batch 1.
 
