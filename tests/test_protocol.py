@@ -137,3 +137,20 @@ def test_partial_names_are_hidden_and_keep_the_extension():
     for role, ext in P.CLIP_FILES.items():
         name = P.partial_name("shot-1", role)
         assert name.startswith(".") and name.endswith(ext) and name != P.clip_name("shot-1", role)
+
+
+def test_explicit_shot_fields_override_the_prompt():
+    """Inspector fields win over the prompt's own words for the same slot (DESIGN: storyboard fields
+    override what the prompt says)."""
+    from model_runtime import toyworld as tw
+    from studio.engine.params import compose_prompt
+    from studio.project.schema import Camera, GenParams, Motion, ShotSize
+
+    p = GenParams(prompt="wide shot of a red ball moving left at night, camera static",
+                  shot_size=ShotSize.CLOSE_UP, camera=Camera.PAN_LEFT, motion=Motion.BOUNCING)
+    parsed = tw.parse_prompt(compose_prompt(p))
+    assert (parsed.size, parsed.camera, parsed.motion) == (
+        tw.SIZES.index("close-up"), tw.CAMERAS.index("pans left"), tw.MOTIONS.index("bouncing"))
+    assert (parsed.subject, parsed.color, parsed.background) == (0, 0, tw.BACKGROUNDS.index("night"))
+    plain = tw.parse_prompt(compose_prompt(GenParams(prompt="wide shot of a red ball")))
+    assert plain.size == tw.SIZES.index("wide") and plain.unknown == []

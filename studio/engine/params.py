@@ -98,15 +98,16 @@ def _check_file(path: Any, missing: str, what: str) -> None:
 
 
 def compose_prompt(p: GenParams) -> str:
-    """The prompt text plus the shot's explicit fields (a set field overrides the prompt's word:
-    it is appended, and the toy-world parser lets a later mention of a slot win)."""
-    parts = [p.prompt.strip()]
+    """The prompt text with the shot's explicit fields in front: the toy-world parser keeps the first
+    value it reads for a slot, so a field set in the inspector overrides the prompt's own word."""
+    parts = []
     if p.shot_size != ShotSize.AUTO:
         parts.append(f"{p.shot_size.value} shot")
     if p.motion != Motion.AUTO:
         parts.append(p.motion.value)
     if p.camera != Camera.AUTO:
         parts.append(f"camera {p.camera.value}")
+    parts.append(p.prompt.strip())
     return ", ".join(x for x in parts if x)
 
 
