@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--guidance", type=float, default=3.0)
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--results", help="reuse evaluation results from this JSON instead of running them")
+    ap.add_argument("--history", default="", help="how the run got here (objective or architecture changes)")
     args = ap.parse_args(argv)
     run = Path(args.run)
     src = run / "ema.safetensors"
@@ -102,6 +103,7 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
   p={tr.get('p_uncond')} for guidance; {tr.get('p_known')} of clips with 1 or 4 known first frames (image-to-video
   and extend are trained the same way).
 - AdamW lr {tr.get('lr')}, warmup {tr.get('warmup')} steps, batch {tr.get('batch')}, EMA {tr.get('ema')}, bf16 autocast.
+{('- History: ' + args.history) if args.history else ''}
 - Trained for {meta.get('step')} steps ({meta.get('step', 0) * tr.get('batch', 0):,} clips) in
   {meta.get('elapsed_s', 0) / 60:.0f} minutes of wall time on a shared 2-core CPU (no GPU).
 

@@ -32,6 +32,7 @@ class UViTConfig:
     fps: float = 8.0
     schedule: str = "linear"
     prediction: str = "eps"  # what the network outputs: "eps" (noise) or "v" (alpha eps - sigma x0)
+    input_skip: bool = False  # the final conv also sees the noisy input: pixel-level denoising stays local
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -149,7 +150,8 @@ class UViT(nn.Module):
         pt, ph, pw = cfg.patch
         self.patch_dim = pt * ph * pw * cfg.channels
         self.decoder_pred = nn.Linear(d, self.patch_dim)
-        self.final_layer = nn.Conv3d(cfg.channels, cfg.channels, 3, padding=1)
+        conv_in = cfg.channels * (2 if cfg.input_skip else 1)
+        self.final_layer = nn.Conv3d(conv_in, cfg.channels, 3, padding=1)
         self.apply(self._init)
 
     @staticmethod
@@ -183,8 +185,10 @@ class UViT(nn.Module):
         h = self.mid_block(h)
         for blk in self.out_blocks:
             h = blk(h, skips.pop())
-        h = self.decoder_pred(self.norm(h))[:, 1 + self.cfg.text_len :]
-        return self.final_layer(self.unpatchify(h))
+        h = self.unpatchify(self.decoder_pred(self.norm(h))[:, 1 + self.cfg.text_len :])
+        if self.cfg.input_skip:
+            h = torch.cat([h, x.to(h.dtype)], dim=1)
+        return self.final_layer(h)
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -203,6 +207,6 @@ def forward_flops(cfg: UViTConfig) -> int:
     voxels = cfg.frames * cfg.size * cfg.size
     embed = cfg.num_patches * patch_dim * d + cfg.text_len * cfg.text_width * d + d * 4 * d * 2
     head = cfg.num_patches * d * patch_dim
-    conv = voxels * cfg.channels * cfg.channels * 27
+    conv = voxels * cfg.channels * cfg.channels * 27 * (2 if cfg.input_skip else 1)
     macs = (2 * half + 1) * per_block + skip + embed + head + conv
     return 2 * macs

@@ -63,3 +63,23 @@ def test_parameter_and_flop_helpers():
 def test_bad_config_is_a_clear_error(bad):
     with pytest.raises(ValueError):
         UViTConfig(**{**TINY, **bad})
+
+
+def test_input_skip_lets_the_final_conv_see_the_noisy_pixels():
+    torch.manual_seed(0)
+    cfg = UViTConfig(**TINY, input_skip=True)
+    net = UViT(cfg)
+    assert net.final_layer.in_channels == 6
+    x = torch.randn(1, 3, 8, 16, 16)
+    t, ctx = torch.tensor([10.0]), torch.randn(1, 4, 16)
+    base = net(x, t, ctx)
+    # with every transformer weight frozen out of the picture, a pixel change still reaches the output
+    # locally through the conv: only the 3x3x3 neighbourhood of the changed voxel can move
+    with torch.no_grad():
+        net.decoder_pred.weight.zero_()
+        net.decoder_pred.bias.zero_()
+        x2 = x.clone()
+        x2[0, :, 4, 8, 8] += 1.0
+        diff = (net(x2, t, ctx) - net(x, t, ctx)).abs().sum(dim=1)[0]
+    assert diff[4, 8, 8] > 0 and diff[0, 0, 0] == 0
+    assert base.shape == x.shape
