@@ -47,9 +47,8 @@ def wrap_eps(eps_fn, cond: Condition, schedule: Schedule):
     def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         known = cond.known.to(x.dtype)
         e = eps_fn(torch.where(cond.mask, known, x), t)
-        shape = (-1,) + (1,) * (x.ndim - 1)
-        a = schedule.alpha(t).to(x.dtype).view(shape)
-        s = schedule.sigma(t).to(x.dtype).view(shape).clamp_min(1e-4)
+        a, s = schedule.scales(t, x)
+        s = s.clamp_min(1e-4)
         return torch.where(cond.mask, (x - a * known) / s, e)
 
     return eps
@@ -63,9 +62,8 @@ def clip_data(eps_fn, schedule: Schedule, lo: float = -1.0, hi: float = 1.0):
 
     def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         e = eps_fn(x, t)
-        shape = (-1,) + (1,) * (x.ndim - 1)
-        a = schedule.alpha(t).to(x.dtype).view(shape)
-        s = schedule.sigma(t).to(x.dtype).view(shape).clamp_min(1e-4)
+        a, s = schedule.scales(t, x)
+        s = s.clamp_min(1e-4)
         x0 = ((x - s * e) / a).clamp(lo, hi)
         return (x - a * x0) / s
 

@@ -112,14 +112,17 @@ class Schedule:
         # _log_ab decreases with t: interpolate on the reversed (increasing) table.
         return float(np.interp(la, self._log_ab_np[::-1], self._grid_np[::-1]))
 
+    def scales(self, t: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(alpha, sigma) at per-sample times t (B,), shaped to broadcast against `like` (B×...)."""
+        t = torch.as_tensor(t, device=like.device)
+        if t.ndim == 0:
+            t = t.expand(like.shape[0])
+        shape = (-1,) + (1,) * (like.ndim - 1)
+        return self.alpha(t).to(like.dtype).view(shape), self.sigma(t).to(like.dtype).view(shape)
+
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Forward diffusion x_t = sqrt(ab) x0 + sqrt(1-ab) noise; t (B,) integer or float."""
-        t = torch.as_tensor(t, device=x0.device)
-        if t.ndim == 0:
-            t = t.expand(x0.shape[0])
-        shape = (-1,) + (1,) * (x0.ndim - 1)
-        a = self.alpha(t).to(x0.dtype).view(shape)
-        s = self.sigma(t).to(x0.dtype).view(shape)
+        a, s = self.scales(t, x0)
         return a * x0 + s * noise
 
     def __repr__(self) -> str:
@@ -192,8 +195,8 @@ def noise_prediction_loss(
     if prediction == "v":
         # v = alpha eps - sigma x0 (Salimans & Ho 2022): the model answers with data at high noise and
         # with noise at low noise, so neither end divides a small error by a tiny scale.
-        shape = (-1,) + (1,) * (x0.ndim - 1)
-        target = schedule.alpha(t).to(x0.dtype).view(shape) * noise - schedule.sigma(t).to(x0.dtype).view(shape) * x0
+        a, s = schedule.scales(t, x0)
+        target = a * noise - s * x0
     elif prediction != "eps":
         raise ValueError(f"prediction must be 'eps' or 'v', got {prediction!r}")
     sq = (pred.float() - target.float()) ** 2

@@ -139,8 +139,8 @@ class Generator:
         with self._amp():
             out = self.model(x, t, ids).float()
         if self.cfg.prediction == "v":  # eps = sigma x_t + alpha v
-            shape = (-1,) + (1,) * (x.ndim - 1)
-            out = self.schedule.sigma(t).to(x.dtype).view(shape) * x + self.schedule.alpha(t).to(x.dtype).view(shape) * out
+            a, s = self.schedule.scales(t, x)
+            out = s * x + a * out
         return out
 
     def unknown_words(self, prompt: str) -> list[str]:
@@ -187,7 +187,7 @@ class Generator:
         preview) sees steps over the whole chain and returns True to cancel (raises Cancelled)."""
         req.validate(self.cfg.frames)
         cfg, dev = self.cfg, self.device
-        total_frames = req.frames or (cfg.frames if req.mode != "extend" else cfg.frames)
+        total_frames = req.frames or cfg.frames
         k = req.extend_frames
         start_cond = conditioning.Condition()
         context = None  # model-space 1×C×k×H×W frames that must open the next part
@@ -200,7 +200,6 @@ class Generator:
             src = F.interpolate(src, size=(cfg.frames, cfg.size, cfg.size), mode="nearest") \
                 if src.shape[2] != cfg.frames else src
             start_cond = conditioning.Condition(init=src, strength=req.strength)
-            total_frames = req.frames or cfg.frames
         # v2v runs the request's steps over the shortened trajectory (SDEdit from the strength's time).
         steps_per = req.steps if req.mode != "v2v" else max(1, min(req.steps, int(req.strength * 999) + 1))
         n_parts = self.parts_for(total_frames, k, req.mode)
