@@ -17,6 +17,10 @@ from model_runtime import checkpoint as ckpt
 from model_runtime import evaluate
 
 SETTINGS = [("dpmpp_2m", 10), ("dpmpp_2m", 20), ("dpmpp_2m", 50), ("ddpm", 250)]
+ADALN = """
+- Global conditions also take a direct path: each block's two LayerNorms are scaled and shifted by a
+  projection of (time embedding + mean of the text tokens), as in DiT's adaLN, zero-initialised. The
+  tokens stay in the sequence as U-ViT has them."""
 ATTRS = ("background", "color", "size", "subject", "motion", "camera", "consistency")
 
 
@@ -88,7 +92,8 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
 ## Model
 - Pixel space, tubelet patches {tuple(cfg.patch)} → {cfg.num_tokens} tokens (1 time, {cfg.text_len} text,
   {cfg.num_patches} video); width {cfg.width}, depth {cfg.depth} ({cfg.depth // 2} in-blocks, 1 middle,
-  {cfg.depth // 2} out-blocks with long skips), {cfg.heads} heads, MLP ×{cfg.mlp_ratio:g}; 3×3×3 conv after unpatchify.
+  {cfg.depth // 2} out-blocks with long skips), {cfg.heads} heads, MLP ×{cfg.mlp_ratio:g}; 3×3×3 conv after unpatchify{
+  ' (which also sees the noisy input)' if cfg.input_skip else ''}.{ADALN if cfg.adaln else ''}
 - Text: one token per recognised concept (subject, color, background, shot size, motion, camera), a
   {cfg.text_layers}-layer set encoder of width {cfg.text_width}, trained jointly. Unknown words are reported and ignored.
 - Diffusion: {cfg.schedule} VP schedule, 1000 steps, {'v-prediction (v = α·ε − σ·x0)' if cfg.prediction == 'v' else 'ε-prediction'}; classifier-free guidance
@@ -96,7 +101,7 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
 - {model.describe()['flops_per_forward'] / 1e9:.2f} GFLOPs per forward at batch 1.
 
 ## Training recipe and cost
-- Command: `python -m model_runtime.train --config configs/toy_small.json --out runs/toy_small` (resumed
+- Command: `python -m model_runtime.train --config configs/toy_small.json --out {run.as_posix()}` (resumed
   in stretches with `--resume`).
 - Data: clips rendered on the fly from the training split (held-out subject/color/background triples
   never rendered); each prompt slot left out with p={tr.get('p_drop_slot')}, condition dropped with
@@ -117,7 +122,7 @@ shape where it is decidable; `consistency` is color and size stable over the fra
 
 ## Limits
 Trained only on the toy world; a few CPU-hours of training. See the evaluation above for what it does
-and does not follow yet; training resumes from `runs/toy_small` with `--resume`.
+and does not follow yet; training resumes from `{run.as_posix()}` with `--resume`.
 """
     (ckpt.ASSETS / f"{args.name}.md").write_text(card)
     print(card)

@@ -42,6 +42,7 @@ DEFAULT_TRAIN = {
     "ema": 0.999,
     "ema_warmup": True,
     "ema_start": 0,  # step the EMA (and its warmup) restarted from, e.g. after changing the objective
+    "warmup_start": 0,  # step the learning-rate warmup restarted from (set by --init: a fresh optimizer)
     "p_uncond": 0.1,
     "p_drop_slot": 0.15,  # leave a prompt slot out, as terse prompts do
     "p_known": 0.25,  # share of clips trained with known first frames (i2v / extend)
@@ -145,7 +146,7 @@ def save_state(out: Path, step: int, model, ema, opt, cfg: UViTConfig, train: di
     ckpt.save(ema, out / "ema", meta={"step": step, "train": train, "elapsed_s": elapsed})
 
 
-def load_state(out: Path, model, ema, opt) -> tuple[int, float]:
+def load_state(out: Path, model, ema, opt) -> tuple[int, float, dict]:
     d = out / "state"
     if not d.exists() and (out / "state.old").exists():
         d = out / "state.old"  # interrupted between the two renames
@@ -155,11 +156,29 @@ def load_state(out: Path, model, ema, opt) -> tuple[int, float]:
     model.load_state_dict(load_file(str(d / "model.safetensors")))
     ema.load_state_dict(load_file(str(d / "ema.safetensors")))
     _restore_optimizer(opt, load_file(str(d / "optimizer.safetensors")), meta["optimizer"])
-    return int(meta["step"]), float(meta.get("elapsed_s", 0.0))
+    return int(meta["step"]), float(meta.get("elapsed_s", 0.0)), meta.get("train", {})
 
 
 def lr_at(step: int, tr: dict) -> float:
-    return tr["lr"] * min(1.0, (step + 1) / max(1, tr["warmup"]))
+    return tr["lr"] * min(1.0, (step + 1 - tr["warmup_start"]) / max(1, tr["warmup"]))
+
+
+def init_from(run: Path, model, ema) -> tuple[int, float]:
+    """Warm start from another run's saved weights. The new config may add modules whose initial
+    weights leave the function unchanged (e.g. adaLN's zero-initialised modulations); anything the old
+    run has that this model lacks, or a shape that differs, is an error. The optimizer starts fresh."""
+    d = run / "state" if (run / "state").exists() else run / "state.old"
+    if not (d / "state.json").exists():
+        raise RuntimeUserError("init", f"{run}: no saved training state to start from")
+    meta = json.loads((d / "state.json").read_text())
+    for target, name in ((model, "model"), (ema, "ema")):
+        try:
+            _, unexpected = target.load_state_dict(load_file(str(d / f"{name}.safetensors")), strict=False)
+        except RuntimeError as e:
+            raise RuntimeUserError("init", f"{run}: weights do not fit this config ({str(e).splitlines()[-1].strip()})") from None
+        if unexpected:
+            raise RuntimeUserError("init", f"{run}: weights this config has no place for: {', '.join(unexpected[:3])}")
+    return int(meta["step"]), float(meta.get("elapsed_s", 0.0))
 
 
 @torch.no_grad()
@@ -173,7 +192,8 @@ def ema_update(ema, model, step: int, tr: dict) -> None:
 
 
 def train(config: str, out: str, resume: bool = False, max_steps: int | None = None,
-          max_minutes: float | None = None, device: str = "auto", quiet: bool = False) -> dict:
+          max_minutes: float | None = None, device: str = "auto", quiet: bool = False,
+          init: str | None = None) -> dict:
     cfg, tr = load_config(config)
     out_p = Path(out)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -200,8 +220,17 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tr["weight_decay"]},
                              {"params": no_decay, "weight_decay": 0.0}], lr=tr["lr"], betas=(0.9, 0.99))
     step, elapsed = 0, 0.0
-    if resume and (out_p / "state").exists() or resume and (out_p / "state.old").exists():
-        step, elapsed = load_state(out_p, model, ema, opt)
+    has_state = (out_p / "state").exists() or (out_p / "state.old").exists()
+    if resume and has_state:
+        step, elapsed, saved = load_state(out_p, model, ema, opt)
+        # a restart of warmup or EMA the run made (--init) outlives the config file's older values
+        tr = {**tr, **{k: max(tr[k], int(saved.get(k, 0))) for k in ("ema_start", "warmup_start")}}
+    elif init:
+        if has_state:
+            raise RuntimeUserError("init", f"{out}: already has a training state (add --resume to continue it)")
+        step, elapsed = init_from(Path(init), model, ema)
+        # the step count goes on (fresh data, an honest total); warmup and EMA start again from here
+        tr = {**tr, "warmup_start": step, "ema_start": step}
     elif resume:
         raise RuntimeUserError("resume", f"{out}: nothing to resume (no state/ folder)")
     if rank == 0:
@@ -296,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", help="warm start from another run folder's weights (fresh optimizer)")
     ap.add_argument("--max-steps", type=int, default=None, help="stop after this many more steps")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this long")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -304,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        res = train(args.config, args.out, args.resume, args.max_steps, args.max_minutes, args.device)
+        res = train(args.config, args.out, args.resume, args.max_steps, args.max_minutes, args.device,
+                    init=args.init)
     except RuntimeUserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -33,6 +33,9 @@ class UViTConfig:
     schedule: str = "linear"
     prediction: str = "eps"  # what the network outputs: "eps" (noise) or "v" (alpha eps - sigma x0)
     input_skip: bool = False  # the final conv also sees the noisy input: pixel-level denoising stays local
+    # every block's norms are also scaled and shifted by (time + pooled text), as in DiT's adaLN; the
+    # condition tokens stay in the sequence (U-ViT), this only gives global conditions a direct path
+    adaln: bool = False
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -112,20 +115,26 @@ class Attention(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, dim: int, heads: int, mlp_ratio: float, skip: bool = False):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, skip: bool = False, adaln: bool = False):
         super().__init__()
         self.skip_linear = nn.Linear(2 * dim, dim) if skip else None
+        # zero-initialised: a new modulation starts as the identity, so trained weights warm-start
+        self.modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 4 * dim)) if adaln else None
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, heads)
         self.norm2 = nn.LayerNorm(dim)
         hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
 
-    def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None, cond: torch.Tensor | None = None) -> torch.Tensor:
         if self.skip_linear is not None:
             x = self.skip_linear(torch.cat([x, skip], dim=-1))
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+        if self.modulation is None:
+            x = x + self.attn(self.norm1(x))
+            return x + self.mlp(self.norm2(x))
+        shift1, scale1, shift2, scale2 = self.modulation(cond).unsqueeze(1).chunk(4, dim=-1)
+        x = x + self.attn(self.norm1(x) * (1 + scale1) + shift1)
+        return x + self.mlp(self.norm2(x) * (1 + scale2) + shift2)
 
 
 class UViT(nn.Module):
@@ -143,9 +152,10 @@ class UViT(nn.Module):
         pos[0, n_extra:] = sincos_3d(cfg.grid, d)
         self.pos_embed = nn.Parameter(pos)  # learned, starting from space-time sin-cos
         half = cfg.depth // 2
-        self.in_blocks = nn.ModuleList(Block(d, cfg.heads, cfg.mlp_ratio) for _ in range(half))
-        self.mid_block = Block(d, cfg.heads, cfg.mlp_ratio)
-        self.out_blocks = nn.ModuleList(Block(d, cfg.heads, cfg.mlp_ratio, skip=True) for _ in range(half))
+        a = cfg.adaln
+        self.in_blocks = nn.ModuleList(Block(d, cfg.heads, cfg.mlp_ratio, adaln=a) for _ in range(half))
+        self.mid_block = Block(d, cfg.heads, cfg.mlp_ratio, adaln=a)
+        self.out_blocks = nn.ModuleList(Block(d, cfg.heads, cfg.mlp_ratio, skip=True, adaln=a) for _ in range(half))
         self.norm = nn.LayerNorm(d)
         pt, ph, pw = cfg.patch
         self.patch_dim = pt * ph * pw * cfg.channels
@@ -153,6 +163,13 @@ class UViT(nn.Module):
         conv_in = cfg.channels * (2 if cfg.input_skip else 1)
         self.final_layer = nn.Conv3d(conv_in, cfg.channels, 3, padding=1)
         self.apply(self._init)
+        for blk in self.blocks():
+            if blk.modulation is not None:
+                nn.init.zeros_(blk.modulation[1].weight)
+                nn.init.zeros_(blk.modulation[1].bias)
+
+    def blocks(self) -> list[Block]:
+        return [*self.in_blocks, self.mid_block, *self.out_blocks]
 
     @staticmethod
     def _init(m: nn.Module) -> None:
@@ -178,13 +195,15 @@ class UViT(nn.Module):
         t_tok = self.time_embed(timestep_embedding(t, self.cfg.width)).unsqueeze(1)
         c_tok = self.context_embed(context)
         h = torch.cat([t_tok, c_tok, patches], dim=1) + self.pos_embed
+        # the global condition for adaLN: time plus the mean of the text tokens (order-free, like the set)
+        cond = (t_tok[:, 0] + c_tok.mean(dim=1)) if self.cfg.adaln else None
         skips = []
         for blk in self.in_blocks:
-            h = blk(h)
+            h = blk(h, cond=cond)
             skips.append(h)
-        h = self.mid_block(h)
+        h = self.mid_block(h, cond=cond)
         for blk in self.out_blocks:
-            h = blk(h, skips.pop())
+            h = blk(h, skips.pop(), cond=cond)
         h = self.unpatchify(self.decoder_pred(self.norm(h))[:, 1 + self.cfg.text_len :])
         if self.cfg.input_skip:
             h = torch.cat([h, x.to(h.dtype)], dim=1)
@@ -208,5 +227,6 @@ def forward_flops(cfg: UViTConfig) -> int:
     embed = cfg.num_patches * patch_dim * d + cfg.text_len * cfg.text_width * d + d * 4 * d * 2
     head = cfg.num_patches * d * patch_dim
     conv = voxels * cfg.channels * cfg.channels * 27 * (2 if cfg.input_skip else 1)
-    macs = (2 * half + 1) * per_block + skip + embed + head + conv
+    modulation = (2 * half + 1) * d * 4 * d if cfg.adaln else 0
+    macs = (2 * half + 1) * per_block + skip + embed + head + conv + modulation
     return 2 * macs

@@ -100,3 +100,39 @@ def test_two_process_ddp_keeps_replicas_identical(tmp_path):
     cfg, _ = tr.load_config(_config(tmp_path, workers=0))
     init = VideoDiffusionModel(cfg).state_dict()
     assert any(not torch.equal(init[k], r0[k]) for k in r0)
+
+
+def test_init_warm_starts_a_larger_config_and_resume_keeps_its_restart(tmp_path):
+    """--init: an adaLN config starts from a plain run's weights (the new modulations at zero), goes on
+    counting steps, restarts warmup and EMA there, and a later --resume keeps that restart."""
+    plain = _config(tmp_path)
+    tr.train(plain, str(tmp_path / "a"), max_steps=3, quiet=True)
+    doc = json.loads(Path(plain).read_text())
+    doc["model"]["adaln"] = True
+    bigger = tmp_path / "adaln.json"
+    bigger.write_text(json.dumps(doc))
+    res = tr.train(str(bigger), str(tmp_path / "b"), init=str(tmp_path / "a"), max_steps=2, quiet=True)
+    assert res["step"] == 5
+    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert set(a) < set(b) and all("modulation" in k for k in set(b) - set(a))
+    saved = json.loads((tmp_path / "b" / "state" / "state.json").read_text())["train"]
+    assert saved["warmup_start"] == saved["ema_start"] == 3
+    assert tr.lr_at(3, saved) < tr.lr_at(3, {**saved, "warmup_start": 0})
+    res = tr.train(str(bigger), str(tmp_path / "b"), resume=True, init=str(tmp_path / "a"), max_steps=1, quiet=True)
+    assert res["step"] == 6
+    saved = json.loads((tmp_path / "b" / "state" / "state.json").read_text())["train"]
+    assert saved["warmup_start"] == 3
+
+
+def test_init_from_a_run_that_does_not_fit_is_a_clear_error(tmp_path):
+    plain = _config(tmp_path)
+    tr.train(plain, str(tmp_path / "a"), max_steps=1, quiet=True)
+    doc = json.loads(Path(plain).read_text())
+    doc["model"]["width"] = doc["model"]["width"] * 2
+    wide = tmp_path / "wide.json"
+    wide.write_text(json.dumps(doc))
+    out = subprocess.run([sys.executable, "-m", "model_runtime.train", "--config", str(wide), "--out",
+                          str(tmp_path / "b"), "--init", str(tmp_path / "a")], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("error:") and "do not fit" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "b" / "state").exists()

@@ -83,3 +83,21 @@ def test_input_skip_lets_the_final_conv_see_the_noisy_pixels():
         diff = (net(x2, t, ctx) - net(x, t, ctx)).abs().sum(dim=1)[0]
     assert diff[4, 8, 8] > 0 and diff[0, 0, 0] == 0
     assert base.shape == x.shape
+
+
+def test_adaln_starts_as_the_identity_and_then_carries_the_condition():
+    torch.manual_seed(0)
+    plain = VideoDiffusionModel(UViTConfig(**TINY))
+    mod = VideoDiffusionModel(UViTConfig(**TINY, adaln=True))
+    # every weight of the plain model fits; only the zero-initialised modulations are new
+    missing, unexpected = mod.load_state_dict(plain.state_dict(), strict=False)
+    assert unexpected == [] and missing and all("modulation" in k for k in missing)
+    x, t = torch.randn(2, 3, 8, 16, 16), torch.tensor([10.0, 700.0])
+    ids = torch.tensor([[1, 9, 0, 0], [2, 9, 0, 0]])
+    with torch.no_grad():
+        assert torch.allclose(mod(x, t, ids), plain(x, t, ids), atol=1e-6)
+        # once a modulation has weights, the pooled text reaches every block through it
+        for blk in mod.uvit.blocks():
+            torch.nn.init.normal_(blk.modulation[1].weight, std=0.05)
+        assert not torch.allclose(mod(x, t, ids), plain(x, t, ids), atol=1e-4)
+    assert forward_flops(UViTConfig(**TINY, adaln=True)) > forward_flops(UViTConfig(**TINY))
