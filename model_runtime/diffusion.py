@@ -158,6 +158,8 @@ def noise_prediction_loss(
     x_known: torch.Tensor | None = None,
     known_mask: torch.Tensor | None = None,
     prediction: str = "eps",
+    p_high_noise: float = 0.0,
+    high_noise_from: float = 0.7,
 ) -> torch.Tensor:
     """Epsilon-prediction MSE with classifier-free-guidance condition dropout.
 
@@ -165,12 +167,21 @@ def noise_prediction_loss(
     fraction of the rows; elements in `known_mask` are fed clean (from `x_known`, default x0) and left
     out of the loss, as are elements where `loss_mask` is false.  Calls model(x_t, t.float(), cond).
     prediction="v" trains the model to predict v = alpha eps - sigma x0 instead of the noise.
-    Deterministic given `generator` (draw order: t, noise, dropout).
+    p_high_noise: that share of the rows draw t from the top of the schedule instead (t >= high_noise_from
+    * n), where x_t is nearly pure noise and only the prompt can say where things are and how they move:
+    layout and motion are learned there, and a uniform draw visits it too rarely for them.
+    Deterministic given `generator` (draw order: t, [high-noise t and choice], noise, dropout).
     """
     if not 0.0 <= p_uncond <= 1.0:
         raise ValueError(f"p_uncond must be in [0, 1], got {p_uncond}")
+    if not 0.0 <= p_high_noise <= 1.0 or not 0.0 <= high_noise_from < 1.0:
+        raise ValueError(f"p_high_noise must be in [0, 1] and high_noise_from in [0, 1), got {p_high_noise}, {high_noise_from}")
     b, device = x0.shape[0], x0.device
     t = _rand_int(schedule.n, b, generator, device)
+    if p_high_noise > 0.0:
+        lo = int(high_noise_from * schedule.n)
+        high = lo + _rand_int(schedule.n - lo, b, generator, device)
+        t = torch.where(_rand("rand", (b,), generator, device) < p_high_noise, high, t)
     noise = _rand("randn", x0.shape, generator, device, x0.dtype)
     x_t = schedule.q_sample(x0, t, noise)
 

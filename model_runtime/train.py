@@ -46,6 +46,8 @@ DEFAULT_TRAIN = {
     "p_uncond": 0.1,
     "p_drop_slot": 0.15,  # leave a prompt slot out, as terse prompts do
     "p_known": 0.25,  # share of clips trained with known first frames (i2v / extend)
+    "p_high_noise": 0.0,  # share of clips whose t is drawn from the top of the schedule (layout, motion)
+    "high_noise_from": 0.7,
     "known_choices": [1, 4],
     "grad_clip": 1.0,
     "workers": 1,
@@ -274,7 +276,8 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
             for grp in opt.param_groups:
                 grp["lr"] = lr_at(step, tr)
             loss = noise_prediction_loss(model_fn, x0, ids, null, schedule, p_uncond=tr["p_uncond"],
-                                         generator=g, known_mask=known_mask, prediction=cfg.prediction)
+                                         generator=g, known_mask=known_mask, prediction=cfg.prediction,
+                                         p_high_noise=tr["p_high_noise"], high_noise_from=tr["high_noise_from"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), tr["grad_clip"])

@@ -188,3 +188,33 @@ def test_v_prediction_target_is_alpha_eps_minus_sigma_x0():
     assert float(loss_eps) > 1e-3
     with pytest.raises(ValueError):
         noise_prediction_loss(oracle, x0, cond, cond, sch, prediction="x")
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0])
+def test_high_noise_share_draws_that_share_of_t_from_the_top(p):
+    sch = Schedule.linear()
+    b = 4000
+    model = Recorder()
+    noise_prediction_loss(model, torch.zeros(b, 2), torch.ones(b, 3), torch.zeros(1, 3), sch,
+                          p_high_noise=p, high_noise_from=0.7, generator=torch.Generator().manual_seed(0))
+    t = model.calls[0][1]
+    top = float((t >= 700).float().mean())
+    # a uniform draw lands in the top 30% that often anyway; the rest of the share all lands there
+    expected = p + (1 - p) * 0.3
+    assert abs(top - expected) <= 5 * math.sqrt(expected * (1 - expected) / b) + 1e-12
+    assert 0 <= t.min() and t.max() < sch.n
+
+
+def test_no_high_noise_share_keeps_the_draws_of_earlier_runs():
+    """With p_high_noise 0 the noise is the generator's second draw, right after t: a run resumed from
+    before the option existed sees the same numbers."""
+    sch = Schedule.linear()
+    x0, cond, null = batch()
+    model = Recorder()
+    noise_prediction_loss(model, x0, cond, null, sch, p_high_noise=0.0, generator=torch.Generator().manual_seed(5))
+    x_t, t, _ = model.calls[0]
+    g = torch.Generator().manual_seed(5)
+    assert torch.equal(t.long(), torch.randint(0, sch.n, (x0.shape[0],), generator=g))
+    assert torch.allclose(x_t, sch.q_sample(x0, t.long(), torch.randn(x0.shape, generator=g)))
+    with pytest.raises(ValueError):
+        noise_prediction_loss(model, x0, cond, null, sch, p_high_noise=1.5)
