@@ -46,7 +46,7 @@ def run_evals(checkpoint: Path, n: int, guidance: float, splits=("heldout", "tra
 
 
 def table(results: dict) -> str:
-    head = "| split | sampler | steps | " + " | ".join(ATTRS) + " | s/clip |"
+    head = "| split | sampler | steps | " + " | ".join(ATTRS) + " | s/clip (batched 32) |"
     rows = [head, "|" + "---|" * (len(ATTRS) + 4)]
     for r in results.values():
         n = max(r["scored"].values())
