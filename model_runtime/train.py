@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader, IterableDataset
 
@@ -176,8 +177,8 @@ def init_from(run: Path, model, ema) -> tuple[int, float]:
     for target, name in ((model, "model"), (ema, "ema")):
         try:
             _, unexpected = target.load_state_dict(load_file(str(d / f"{name}.safetensors")), strict=False)
-        except RuntimeError as e:
-            raise RuntimeUserError("init", f"{run}: weights do not fit this config ({str(e).splitlines()[-1].strip()})") from None
+        except (RuntimeError, OSError, SafetensorError) as e:  # a shape that differs, a missing or torn file
+            raise RuntimeUserError("init", f"{run}: cannot start from its weights ({str(e).splitlines()[-1].strip()})") from None
         if unexpected:
             raise RuntimeUserError("init", f"{run}: weights this config has no place for: {', '.join(unexpected[:3])}")
     return int(meta["step"]), float(meta.get("elapsed_s", 0.0))

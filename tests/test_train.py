@@ -134,5 +134,15 @@ def test_init_from_a_run_that_does_not_fit_is_a_clear_error(tmp_path):
     out = subprocess.run([sys.executable, "-m", "model_runtime.train", "--config", str(wide), "--out",
                           str(tmp_path / "b"), "--init", str(tmp_path / "a")], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert out.stderr.startswith("error:") and "do not fit" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert out.stderr.startswith("error:") and "cannot start from its weights" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "b" / "state").exists()
+
+
+def test_init_from_a_torn_run_is_a_clear_error(tmp_path):
+    plain = _config(tmp_path)
+    tr.train(plain, str(tmp_path / "a"), max_steps=1, quiet=True)
+    (tmp_path / "a" / "state" / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(tr.RuntimeUserError, match="cannot start from its weights"):
+        tr.train(plain, str(tmp_path / "b"), init=str(tmp_path / "a"), max_steps=1, quiet=True)
+    with pytest.raises(tr.RuntimeUserError, match="no saved training state"):
+        tr.train(plain, str(tmp_path / "c"), init=str(tmp_path / "nowhere"), max_steps=1, quiet=True)
