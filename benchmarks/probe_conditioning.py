@@ -24,6 +24,12 @@ BASE = dict(subject=0, color=0, background=7, size=1, motion=0, camera=0)
 MOTIONS = ["still", "left", "right", "up", "down", "bounce"]
 
 
+def probe_noise(gen: Generator) -> torch.Tensor:
+    """The fixed noise every probe is measured under (4 clips at the model's native size)."""
+    c = gen.cfg
+    return torch.randn(4, c.channels, c.frames, c.size, c.size, generator=torch.Generator().manual_seed(1))
+
+
 def predicted_x0(gen: Generator, scene: dict, t: float, noise: torch.Tensor) -> torch.Tensor:
     off = _slot_offsets()
     ids = torch.tensor([gen.tokenizer.pad([off[s] + scene[s] for s in SLOTS])] * noise.shape[0])
@@ -57,8 +63,7 @@ def red_centroids(gen: Generator, motion: int, noise: torch.Tensor) -> tuple[lis
 def main(argv: list[str]) -> int:
     torch.set_num_threads(1)
     gen = Generator(checkpoint=argv[0] if argv else None, device="cpu")
-    c = gen.cfg
-    noise = torch.randn(4, c.channels, c.frames, c.size, c.size, generator=torch.Generator().manual_seed(1))
+    noise = probe_noise(gen)
     print(f"{gen.info['model_id']} ({gen.info['checkpoint_hash'][:12] or 'no hash'})")
     for t in (999, 500):
         sens = sensitivity(gen, t, noise)

@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.probe_conditioning import red_centroids, sensitivity  # noqa: E402
+from benchmarks.probe_conditioning import probe_noise, red_centroids, sensitivity  # noqa: E402
 from model_runtime import toyworld  # noqa: E402
 from model_runtime import train as T  # noqa: E402
 from model_runtime.pipeline import Generator  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> int:
         t0 = time.perf_counter()
         res = T.train(str(out / f"v{i}.json"), str(out / f"v{i}"), max_steps=args.steps, quiet=True)
         gen = Generator(checkpoint=str(out / f"v{i}" / "ema.safetensors"), device="cpu")
-        noise = torch.randn(4, 3, 16, 32, 32, generator=torch.Generator().manual_seed(1))
+        noise = probe_noise(gen)
         sens = sensitivity(gen, 999, noise)
         _, y_up = red_centroids(gen, 3, noise)
         _, y_down = red_centroids(gen, 4, noise)

@@ -149,11 +149,17 @@ def save_state(out: Path, step: int, model, ema, opt, cfg: UViTConfig, train: di
     ckpt.save(ema, out / "ema", meta={"step": step, "train": train, "elapsed_s": elapsed})
 
 
+def state_dir(out: Path) -> Path | None:
+    """A run's saved state: state/, or state.old/ when a save was interrupted between its two renames."""
+    for d in (out / "state", out / "state.old"):
+        if d.exists():
+            return d
+    return None
+
+
 def load_state(out: Path, model, ema, opt) -> tuple[int, float, dict]:
-    d = out / "state"
-    if not d.exists() and (out / "state.old").exists():
-        d = out / "state.old"  # interrupted between the two renames
-    if not d.exists():
+    d = state_dir(out)
+    if d is None:
         raise RuntimeUserError("resume", f"{out}: nothing to resume (no state/ folder)")
     meta = json.loads((d / "state.json").read_text())
     model.load_state_dict(load_file(str(d / "model.safetensors")))
@@ -170,8 +176,8 @@ def init_from(run: Path, model, ema) -> tuple[int, float]:
     """Warm start from another run's saved weights. The new config may add modules whose initial
     weights leave the function unchanged (e.g. adaLN's zero-initialised modulations); anything the old
     run has that this model lacks, or a shape that differs, is an error. The optimizer starts fresh."""
-    d = run / "state" if (run / "state").exists() else run / "state.old"
-    if not (d / "state.json").exists():
+    d = state_dir(run)
+    if d is None or not (d / "state.json").exists():
         raise RuntimeUserError("init", f"{run}: no saved training state to start from")
     meta = json.loads((d / "state.json").read_text())
     for target, name in ((model, "model"), (ema, "ema")):
@@ -223,7 +229,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tr["weight_decay"]},
                              {"params": no_decay, "weight_decay": 0.0}], lr=tr["lr"], betas=(0.9, 0.99))
     step, elapsed = 0, 0.0
-    has_state = (out_p / "state").exists() or (out_p / "state.old").exists()
+    has_state = state_dir(out_p) is not None
     if resume and has_state:
         step, elapsed, saved = load_state(out_p, model, ema, opt)
         # a restart of warmup or EMA the run made (--init) outlives the config file's older values
