@@ -3,7 +3,9 @@
 For a fixed noise and a base prompt (a red ball, medium shot, in a studio, static camera), swaps one
 slot at a time and reports mean |Δx0| of the predicted clean clip at t = 999 (pure noise: only the
 prompt can say anything) and t = 500. A slot the model ignores shows ~0.005 or less. Then, per motion,
-the red subject's centroid (x, y in pixels) at frames 0, 5, 10, 15 of the t = 999 prediction.
+the red subject's centroid (x, y in pixels) at frames 0, 5, 10, 15 of the t = 999 prediction. For a
+model with a layout planner, also the planner's error against the annotated layouts of 256 training
+scenes (mean |error| per layout field, in H units; log zoom for the zoom).
 
     python benchmarks/probe_conditioning.py [CHECKPOINT]
 """
@@ -17,6 +19,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
+
+from model_runtime import toyworld  # noqa: E402
 from model_runtime.pipeline import Generator  # noqa: E402
 from model_runtime.text import SLOTS, _slot_offsets  # noqa: E402
 
@@ -60,6 +65,18 @@ def red_centroids(gen: Generator, motion: int, noise: torch.Tensor) -> tuple[lis
     return [float(cx[f]) for f in frames], [float(cy[f]) for f in frames]
 
 
+def planner_error(gen: Generator, n: int = 256) -> dict[str, float]:
+    rng = np.random.default_rng(123)
+    scenes = [toyworld.sample_scene(rng, "train") for _ in range(n)]
+    seeds = [int(rng.integers(2**31)) for _ in range(n)]
+    truth = torch.from_numpy(np.stack([toyworld.layout(s, k, gen.cfg.frames) for s, k in zip(scenes, seeds, strict=True)]))
+    ids = torch.tensor([gen.tokenizer.pad(gen.tokenizer.scene_ids(s)) for s in scenes])
+    with torch.no_grad():
+        planned = gen.model.planner(gen.model.text(ids.to(gen.device))).float().cpu()
+    err = (planned - truth).abs().mean(dim=(0, 1))
+    return {f: float(e) for f, e in zip(toyworld.LAYOUT_FIELDS, err, strict=True)}
+
+
 def main(argv: list[str]) -> int:
     torch.set_num_threads(1)
     gen = Generator(checkpoint=argv[0] if argv else None, device="cpu")
@@ -71,6 +88,8 @@ def main(argv: list[str]) -> int:
     for m, name in enumerate(MOTIONS):
         xs, ys = red_centroids(gen, m, noise)
         print(f"  {name:6s} x " + " ".join(f"{v:4.1f}" for v in xs) + "   y " + " ".join(f"{v:4.1f}" for v in ys))
+    if gen.cfg.layout:
+        print("planner |error|: " + "  ".join(f"{k} {v:.3f}" for k, v in planner_error(gen).items()))
     return 0
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from model_runtime.text import VOCAB_SIZE, SmallTextEncoder
+from model_runtime.layout import Planner, layout_maps, plan_error
+from model_runtime.text import PAD, VOCAB_SIZE, SmallTextEncoder
 from model_runtime.uvit import UViT, UViTConfig, count_parameters, forward_flops
 
 
@@ -17,9 +18,23 @@ class VideoDiffusionModel(nn.Module):
         self.cfg = cfg
         self.text = SmallTextEncoder(cfg.vocab_size, cfg.text_width, cfg.text_layers)
         self.uvit = UViT(cfg)
+        self.planner = Planner(cfg.text_width, cfg.frames) if cfg.layout else None
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-        return self.uvit(x, t, self.text(ids))
+    def forward(self, x: torch.Tensor, t: torch.Tensor, ids: torch.Tensor, layout: torch.Tensor | None = None):
+        """Predicts the network's target. With a layout config: `layout` (B×T×7, training's annotated
+        one) replaces the planner's and the call returns (prediction, planner error); without, the
+        planner's layout is used, except for an empty prompt, which has none."""
+        ctx = self.text(ids)
+        if self.planner is None:
+            if layout is not None:
+                raise ValueError("this model has no layout input")
+            return self.uvit(x, t, ctx)
+        planned = self.planner(ctx)
+        if layout is None:
+            empty = (ids == PAD).all(dim=1)[:, None, None]
+            maps = layout_maps(torch.where(empty, torch.zeros_like(planned), planned), self.cfg.size)
+            return self.uvit(x, t, ctx, maps)
+        return self.uvit(x, t, ctx, layout_maps(layout, self.cfg.size)), plan_error(planned, layout)
 
     def describe(self) -> dict:
         return {

@@ -21,6 +21,13 @@ ADALN = """
 - Global conditions also take a direct path: each block's two LayerNorms are scaled and shifted by a
   projection of (time embedding + mean of the text tokens), as in DiT's adaLN, zero-initialised. The
   tokens stay in the sequence as U-ViT has them."""
+LAYOUT = """
+- Layout: a planner (an MLP on the mean text token) predicts the per-frame camera centre and zoom and
+  the subject's centre and box; the U-ViT sees that layout as 4 extra input channels (presence, the
+  world x and y of every pixel, the subject's box), patchified into the same video tokens. Training
+  feeds the layout annotated on each clip (and scores the planner against it); sampling feeds the
+  planner's. An empty prompt has no layout (all zeros), so guidance also pushes toward the plan.
+  `model_runtime/layout.py` says why: a pixel loss teaches colours long before motion words."""
 ATTRS = ("background", "color", "size", "subject", "motion", "camera", "consistency")
 
 
@@ -93,7 +100,7 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
 - Pixel space, tubelet patches {tuple(cfg.patch)} → {cfg.num_tokens} tokens (1 time, {cfg.text_len} text,
   {cfg.num_patches} video); width {cfg.width}, depth {cfg.depth} ({cfg.depth // 2} in-blocks, 1 middle,
   {cfg.depth // 2} out-blocks with long skips), {cfg.heads} heads, MLP ×{cfg.mlp_ratio:g}; 3×3×3 conv after unpatchify{
-  ' (which also sees the noisy input)' if cfg.input_skip else ''}.{ADALN if cfg.adaln else ''}
+  ' (which also sees the noisy input)' if cfg.input_skip else ''}.{ADALN if cfg.adaln else ''}{LAYOUT if cfg.layout else ''}
 - Text: one token per recognised concept (subject, color, background, shot size, motion, camera), a
   {cfg.text_layers}-layer set encoder of width {cfg.text_width}, trained jointly. Unknown words are reported and ignored.
 - Diffusion: {cfg.schedule} VP schedule, 1000 steps, {'v-prediction (v = α·ε − σ·x0)' if cfg.prediction == 'v' else 'ε-prediction'}; classifier-free guidance
@@ -107,6 +114,7 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
   never rendered); each prompt slot left out with p={tr.get('p_drop_slot')}, condition dropped with
   p={tr.get('p_uncond')} for guidance; {tr.get('p_known')} of clips with 1 or 4 known first frames (image-to-video
   and extend are trained the same way).
+- Loss: MSE on the {'v' if cfg.prediction == 'v' else 'ε'} target{f", {tr.get('p_high_noise')} of the clips with t drawn from t ≥ {tr.get('high_noise_from', 0) * 1000:.0f}" if tr.get('p_high_noise') else ''}{f" (plus the planner's layout MSE × {tr.get('plan_weight')})" if cfg.layout else ''}.
 - AdamW lr {tr.get('lr')}, warmup {tr.get('warmup')} steps, batch {tr.get('batch')}, EMA {tr.get('ema')}, bf16 autocast.
 {('- History: ' + args.history) if args.history else ''}
 - Trained for {meta.get('step')} steps ({meta.get('step', 0) * tr.get('batch', 0):,} clips) in

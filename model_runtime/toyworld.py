@@ -683,6 +683,28 @@ def subject_path(scene: Scene, frames: int, rng: np.random.Generator):
     return x, y
 
 
+def _paths(scene: Scene, seed: int, frames: int):
+    """The seed's draws, in the renderer's order: texture phase, camera path, subject path."""
+    rng = np.random.default_rng(seed)
+    phase = rng.uniform(0, 8, size=2)
+    return phase, camera_path(scene.camera, frames), subject_path(scene, frames, rng)
+
+
+LAYOUT_FIELDS = ("camera_x", "camera_y", "log_zoom", "subject_x", "subject_y", "subject_h", "subject_half_w")
+
+
+def layout(scene: Scene, seed: int, frames: int = 16) -> np.ndarray:
+    """Where the camera and the subject are in the clip `render(scene, seed)` draws: float32 T×7 in
+    world H units about the world centre (LAYOUT_FIELDS), the annotation a real dataset gets from a
+    tracker and camera-pose estimation. The subject's size columns are always > 0."""
+    _check_scene(scene)
+    _, (cx, cy, z), (sx, sy) = _paths(scene, seed, frames)
+    h = SIZE_FRACTION[scene.size]
+    cols = [cx - 0.5, cy - 0.5, np.log(z), sx - 0.5, sy - 0.5,
+            np.full(frames, h), np.full(frames, SUBJECT_HALF_WIDTH[scene.subject] * h)]
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
 # ---- renderer -------------------------------------------------------------------------------------
 def _check_scene(scene: Scene) -> None:
     sizes = (len(SUBJECTS), len(COLORS), len(BACKGROUNDS), len(SIZES), len(MOTIONS), len(CAMERAS))
@@ -699,10 +721,7 @@ def render(scene: Scene, seed: int, size: int = 32, frames: int = 16) -> np.ndar
         raise ToyworldError("bad_size", f"size must be at least 16 pixels, got {size}")
     if frames < 1:
         raise ToyworldError("bad_frames", f"frames must be at least 1, got {frames}")
-    rng = np.random.default_rng(seed)
-    phase = rng.uniform(0, 8, size=2)
-    cx, cy, z = camera_path(scene.camera, frames)
-    sx, sy = subject_path(scene, frames, rng)
+    phase, (cx, cy, z), (sx, sy) = _paths(scene, seed, frames)
 
     g = ((np.arange(size, dtype=np.float32) + 0.5) / size - 0.5)
     zc = z[:, None, None].astype(np.float32)

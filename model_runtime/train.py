@@ -30,6 +30,7 @@ from model_runtime import checkpoint as ckpt
 from model_runtime import toyworld
 from model_runtime.diffusion import Schedule, noise_prediction_loss
 from model_runtime.errors import RuntimeUserError
+from model_runtime.layout import LAYOUT_DIM
 from model_runtime.model import VideoDiffusionModel
 from model_runtime.text import PAD, SLOTS, Tokenizer
 from model_runtime.uvit import UViTConfig
@@ -49,6 +50,7 @@ DEFAULT_TRAIN = {
     "p_known": 0.25,  # share of clips trained with known first frames (i2v / extend)
     "p_high_noise": 0.0,  # share of clips whose t is drawn from the top of the schedule (layout, motion)
     "high_noise_from": 0.7,
+    "plan_weight": 1.0,  # weight of the layout planner's error (layout configs only)  # weight of the frame-difference term of the loss (see noise_prediction_loss)
     "known_choices": [1, 4],
     "grad_clip": 1.0,
     "workers": 1,
@@ -84,15 +86,17 @@ class ToyClips(IterableDataset):
         cfg, tr = self.cfg, self.train
         rng = np.random.default_rng([tr["seed"], step, self.rank])
         tok = Tokenizer(cfg.text_len)
-        clips, ids, known = [], [], []
+        clips, ids, known, layouts = [], [], [], []
         for _ in range(tr["batch"]):
             scene = toyworld.sample_scene(rng, "train")
-            clips.append(toyworld.render(scene, int(rng.integers(2**31)), size=cfg.size, frames=cfg.frames))
+            seed = int(rng.integers(2**31))
+            clips.append(toyworld.render(scene, seed, size=cfg.size, frames=cfg.frames))
+            layouts.append(toyworld.layout(scene, seed, frames=cfg.frames))  # draws nothing from rng
             keep = tuple(bool(k) for k in rng.random(len(SLOTS)) >= tr["p_drop_slot"])
             ids.append(tok.pad(tok.scene_ids(scene, keep)))
             known.append(int(rng.choice(tr["known_choices"])) if rng.random() < tr["p_known"] else 0)
         x = torch.from_numpy(np.stack(clips)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
-        return step, x, torch.tensor(ids), torch.tensor(known)
+        return step, x, torch.tensor(ids), torch.tensor(known), torch.from_numpy(np.stack(layouts))
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -172,6 +176,20 @@ def lr_at(step: int, tr: dict) -> float:
     return tr["lr"] * min(1.0, (step + 1 - tr["warmup_start"]) / max(1, tr["warmup"]))
 
 
+def _grow_inputs(weights: dict, own: dict) -> dict:
+    """A weight that gained input channels (dim 1: e.g. the patch embedding when layout channels are
+    added) keeps its old columns and gets zeros for the new ones, so the warm start's function is unchanged."""
+    out = dict(weights)
+    for k, w in weights.items():
+        t = own.get(k)
+        if t is not None and w.ndim >= 2 and w.ndim == t.ndim and w.shape[1] < t.shape[1] \
+                and w.shape[:1] + w.shape[2:] == t.shape[:1] + t.shape[2:]:
+            grown = torch.zeros_like(t, dtype=w.dtype)
+            grown[:, : w.shape[1]] = w
+            out[k] = grown
+    return out
+
+
 def init_from(run: Path, model, ema) -> tuple[int, float]:
     """Warm start from another run's saved weights. The new config may add modules whose initial
     weights leave the function unchanged (e.g. adaLN's zero-initialised modulations); anything the old
@@ -182,7 +200,8 @@ def init_from(run: Path, model, ema) -> tuple[int, float]:
     meta = json.loads((d / "state.json").read_text())
     for target, name in ((model, "model"), (ema, "ema")):
         try:
-            _, unexpected = target.load_state_dict(load_file(str(d / f"{name}.safetensors")), strict=False)
+            weights = _grow_inputs(load_file(str(d / f"{name}.safetensors")), target.state_dict())
+            _, unexpected = target.load_state_dict(weights, strict=False)
         except (RuntimeError, OSError, SafetensorError) as e:  # a shape that differs, a missing or torn file
             raise RuntimeUserError("init", f"{run}: cannot start from its weights ({str(e).splitlines()[-1].strip()})") from None
         if unexpected:
@@ -252,9 +271,17 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
                         persistent_workers=False, prefetch_factor=2 if tr["workers"] else None)
     amp = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)) if tr["autocast"] else nullcontext
 
-    def model_fn(x, t, ids):
+    plan = {}
+
+    def model_fn(x, t, cond):
+        if not cfg.layout:
+            with amp():
+                return net(x, t, cond)
+        # the layout rides in the condition tensor, so CFG's dropout drops it with the words
+        ids, layout = cond[:, : cfg.text_len].long(), cond[:, cfg.text_len :].view(x.shape[0], cfg.frames, -1)
         with amp():
-            return net(x, t, ids)
+            pred, plan["error"] = net(x, t, ids, layout)
+        return pred
 
     stop = {"now": False}
 
@@ -271,20 +298,25 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     t_start = time.monotonic()
     losses = []
     null = torch.full((1, cfg.text_len), PAD, dtype=torch.long, device=dev)
+    if cfg.layout:  # no words and no layout
+        null = torch.zeros(1, cfg.text_len + cfg.frames * LAYOUT_DIM, device=dev)
     try:
         it = iter(loader)
         while step < end:
-            s, x0, ids, known = next(it)
+            s, x0, ids, known, layout = next(it)
             assert s == step, (s, step)
             x0, ids, known = x0.to(dev), ids.to(dev), known.to(dev)
+            cond = torch.cat([ids.float(), layout.to(dev).flatten(1)], dim=1) if cfg.layout else ids
             frame_idx = torch.arange(cfg.frames, device=dev)
             known_mask = (frame_idx[None, :] < known[:, None]).view(-1, 1, cfg.frames, 1, 1)
             g = torch.Generator(device="cpu").manual_seed(hash_seed(tr["seed"], step, rank))
             for grp in opt.param_groups:
                 grp["lr"] = lr_at(step, tr)
-            loss = noise_prediction_loss(model_fn, x0, ids, null, schedule, p_uncond=tr["p_uncond"],
+            loss = noise_prediction_loss(model_fn, x0, cond, null, schedule, p_uncond=tr["p_uncond"],
                                          generator=g, known_mask=known_mask, prediction=cfg.prediction,
                                          p_high_noise=tr["p_high_noise"], high_noise_from=tr["high_noise_from"])
+            if cfg.layout:
+                loss = loss + tr["plan_weight"] * plan["error"].float()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), tr["grad_clip"])

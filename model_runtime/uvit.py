@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model_runtime.layout import CHANNELS as LAYOUT_CHANNELS
+
 
 @dataclass
 class UViTConfig:
@@ -36,6 +38,9 @@ class UViTConfig:
     # every block's norms are also scaled and shifted by (time + pooled text), as in DiT's adaLN; the
     # condition tokens stay in the sequence (U-ViT), this only gives global conditions a direct path
     adaln: bool = False
+    # a planner predicts the per-frame camera and subject layout from the prompt and the U-ViT sees it
+    # as extra input channels (model_runtime/layout.py)
+    layout: bool = False
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -144,7 +149,8 @@ class UViT(nn.Module):
         super().__init__()
         self.cfg = cfg
         d = cfg.width
-        self.patch_embed = nn.Conv3d(cfg.channels, d, kernel_size=cfg.patch, stride=cfg.patch)
+        self.in_channels = cfg.channels + (LAYOUT_CHANNELS if cfg.layout else 0)
+        self.patch_embed = nn.Conv3d(self.in_channels, d, kernel_size=cfg.patch, stride=cfg.patch)
         self.time_embed = nn.Sequential(nn.Linear(d, 4 * d), nn.SiLU(), nn.Linear(4 * d, d))
         self.context_embed = nn.Linear(cfg.text_width, d)
         n_extra = 1 + cfg.text_len
@@ -190,8 +196,13 @@ class UViT(nn.Module):
         x = x.permute(0, 4, 1, 5, 2, 6, 3, 7)
         return x.reshape(b, cfg.channels, gt * pt, gh * ph, gw * pw)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        patches = self.patch_embed(x).flatten(2).transpose(1, 2)  # B×N×D
+    def forward(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor,
+                maps: torch.Tensor | None = None) -> torch.Tensor:
+        """maps: B×4×T×H×W layout channels (config `layout`), patchified with the video."""
+        if (maps is not None) != self.cfg.layout:
+            raise ValueError("layout maps are needed exactly when the config has layout")
+        inp = x if maps is None else torch.cat([x, maps.to(x.dtype)], dim=1)
+        patches = self.patch_embed(inp).flatten(2).transpose(1, 2)  # B×N×D
         t_tok = self.time_embed(timestep_embedding(t, self.cfg.width)).unsqueeze(1)
         c_tok = self.context_embed(context)
         h = torch.cat([t_tok, c_tok, patches], dim=1) + self.pos_embed
@@ -224,7 +235,8 @@ def forward_flops(cfg: UViTConfig) -> int:
     pt, ph, pw = cfg.patch
     patch_dim = pt * ph * pw * cfg.channels
     voxels = cfg.frames * cfg.size * cfg.size
-    embed = cfg.num_patches * patch_dim * d + cfg.text_len * cfg.text_width * d + d * 4 * d * 2
+    in_dim = pt * ph * pw * (cfg.channels + (LAYOUT_CHANNELS if cfg.layout else 0))
+    embed = cfg.num_patches * in_dim * d + cfg.text_len * cfg.text_width * d + d * 4 * d * 2
     head = cfg.num_patches * d * patch_dim
     conv = voxels * cfg.channels * cfg.channels * 27 * (2 if cfg.input_skip else 1)
     modulation = (2 * half + 1) * d * 4 * d if cfg.adaln else 0

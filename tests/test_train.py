@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -146,3 +147,48 @@ def test_init_from_a_torn_run_is_a_clear_error(tmp_path):
         tr.train(plain, str(tmp_path / "b"), init=str(tmp_path / "a"), max_steps=1, quiet=True)
     with pytest.raises(tr.RuntimeUserError, match="no saved training state"):
         tr.train(plain, str(tmp_path / "c"), init=str(tmp_path / "nowhere"), max_steps=1, quiet=True)
+
+
+def _with_model(tmp_path, name: str, **model) -> str:
+    doc = json.loads(Path(_config(tmp_path)).read_text())
+    doc["model"].update(model)
+    p = tmp_path / name
+    p.write_text(json.dumps(doc))
+    return str(p)
+
+
+def test_init_adds_layout_inputs_without_changing_what_the_network_computes(tmp_path):
+    """The patch embedding gains the layout channels as zero columns: the warm-started U-ViT gives the
+    old run's prediction whatever layout it is shown, until training teaches it to look."""
+    from model_runtime.layout import layout_maps
+    from model_runtime.model import VideoDiffusionModel
+    from model_runtime.uvit import UViTConfig
+
+    plain = _config(tmp_path)
+    tr.train(plain, str(tmp_path / "a"), max_steps=2, quiet=True)
+    old_cfg, _ = tr.load_config(plain)
+    lay_cfg, _ = tr.load_config(_with_model(tmp_path, "layout.json", layout=True))
+    old, old_ema = VideoDiffusionModel(old_cfg), VideoDiffusionModel(old_cfg)
+    old.load_state_dict(_weights(tmp_path / "a"))
+    old_ema.load_state_dict(load_file(str(tmp_path / "a" / "state" / "ema.safetensors")))
+    new, ema = VideoDiffusionModel(lay_cfg), VideoDiffusionModel(lay_cfg)
+    assert tr.init_from(tmp_path / "a", new, ema)[0] == 2
+    x, t = torch.randn(2, 3, old_cfg.frames, old_cfg.size, old_cfg.size), torch.tensor([10.0, 900.0])
+    ctx = old.text(torch.randint(1, 40, (2, old_cfg.text_len)))
+    maps = layout_maps(torch.rand(2, old_cfg.frames, 7) + 0.1, old_cfg.size)
+    with torch.no_grad():
+        torch.testing.assert_close(new.uvit(x, t, ctx, maps), old.uvit(x, t, ctx))
+        torch.testing.assert_close(ema.uvit(x, t, ctx, maps), old_ema.uvit(x, t, ctx))
+    assert UViTConfig.from_dict(lay_cfg.to_dict()).layout
+
+
+def test_layout_run_learns_to_plan_and_resumes_bit_for_bit(tmp_path):
+    cfg = _with_model(tmp_path, "layout.json", layout=True)
+    torch.manual_seed(0)
+    res = tr.train(cfg, str(tmp_path / "straight"), max_steps=6, quiet=True)
+    tr.train(cfg, str(tmp_path / "split"), max_steps=3, quiet=True)
+    tr.train(cfg, str(tmp_path / "split"), resume=True, max_steps=3, quiet=True)
+    a, b = _weights(tmp_path / "straight"), _weights(tmp_path / "split")
+    assert any(k.startswith("planner.") for k in a) and a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert all(np.isfinite(res["losses"]))

@@ -1,0 +1,64 @@
+"""Layout conditioning: where the camera looks and where the subject is, frame by frame.
+
+Text alone is a weak teacher of "where": a pixel loss barely changes when a subject is drawn still
+instead of moving, so a small model learns colours long before it learns motion words (see
+benchmarks/probe_conditioning.py). Following layout-guided video diffusion (LVD, Lian et al. 2024;
+Boximator, Wang et al. 2024; CameraCtrl, He et al. 2024), the work is split in two learned parts:
+
+- a planner reads the encoded prompt and predicts the per-frame layout (camera centre and zoom,
+  subject centre and box), trained against the layouts annotated on the training clips;
+- the U-ViT sees that layout drawn as extra input channels (the world coordinate of every pixel, the
+  subject's box), patchified into the same tokens as the video, so it only has to follow it.
+
+At training time the U-ViT is fed the annotated layout; at sampling time the planner's. An empty
+prompt (the unconditional branch of classifier-free guidance) has no layout: all its channels are 0.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+LAYOUT_DIM = 7  # toyworld.LAYOUT_FIELDS
+CHANNELS = 4  # present, world x, world y, subject box
+
+
+def layout_maps(layout: torch.Tensor, size: int) -> torch.Tensor:
+    """B×T×7 layouts -> B×4×T×size×size maps. A row whose subject height is 0 has no layout (all 0)."""
+    b, t, _ = layout.shape
+    lay = layout.float()
+    present = (lay[..., 5] > 0).float()  # B×T
+    g = (torch.arange(size, device=layout.device, dtype=torch.float32) + 0.5) / size - 0.5
+    zoom = lay[..., 2].exp()[..., None]  # B×T×1
+    wx = (lay[..., 0:1] + g / zoom)[:, :, None, :]  # B×T×1×W, world units about the centre
+    wy = (lay[..., 1:2] + g / zoom)[:, :, :, None]  # B×T×H×1
+    pix = (1.0 / (size * zoom))[..., None]  # one pixel in world units
+    dx = (wx - lay[..., 3, None, None]).abs() - lay[..., 6, None, None]
+    dy = (wy - lay[..., 4, None, None]).abs() - lay[..., 5, None, None] / 2
+    box = (0.5 - torch.maximum(dx, dy) / pix).clamp(0.0, 1.0)  # antialiased, like the renderer's edges
+    p = present[..., None, None]
+    maps = torch.stack([p.expand(b, t, size, size), 2 * wx.expand(b, t, size, size) * p,
+                        2 * wy.expand(b, t, size, size) * p, box * p], dim=1)
+    return maps.to(layout.dtype)
+
+
+class Planner(nn.Module):
+    """Encoded prompt (B×L×width) -> per-frame layout (B×T×7), from the mean of the text tokens."""
+
+    def __init__(self, text_width: int, frames: int, hidden: int = 256):
+        super().__init__()
+        self.frames = frames
+        self.mlp = nn.Sequential(nn.Linear(text_width, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
+                                 nn.Linear(hidden, frames * LAYOUT_DIM))
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        out = self.mlp(context.mean(dim=1)).view(-1, self.frames, LAYOUT_DIM)
+        # sizes are positive: a planned subject always has a box (height 0 means "no layout")
+        return torch.cat([out[..., :5], nn.functional.softplus(out[..., 5:]) + 1e-3], dim=-1)
+
+
+def plan_error(planned: torch.Tensor, layout: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of the planner over the rows that have a layout (0 when none has)."""
+    has = (layout[..., 5] > 0).all(dim=1).float()[:, None, None]
+    sq = (planned.float() - layout.float()) ** 2 * has
+    return sq.sum() / (has.sum() * layout.shape[1] * layout.shape[2]).clamp_min(1.0)

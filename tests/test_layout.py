@@ -1,0 +1,71 @@
+"""Layout conditioning: the annotation matches the renderer, the maps draw it, the model plans it."""
+
+import numpy as np
+import pytest
+import torch
+
+from model_runtime import toyworld as tw
+from model_runtime.layout import CHANNELS, LAYOUT_DIM, layout_maps, plan_error
+from model_runtime.model import VideoDiffusionModel
+from model_runtime.text import PAD, Tokenizer
+from model_runtime.uvit import UViTConfig
+
+TINY = dict(frames=8, size=16, patch=(2, 4, 4), width=32, depth=3, heads=2, text_len=8, text_width=16,
+            vocab_size=64, text_layers=1, layout=True)
+
+
+def test_annotated_box_covers_the_rendered_subject_tightly():
+    rng = np.random.default_rng(0)
+    for _ in range(24):
+        scene = tw.sample_scene(rng, "train")
+        seed = int(rng.integers(2**30))
+        lay = tw.layout(scene, seed)
+        assert lay.shape == (16, LAYOUT_DIM) and (lay[:, 5] > 0).all()
+        clip = tw.render(scene, seed).astype(int)
+        empty = tw.empty_frames(scene.background, scene.camera, seed).astype(int)
+        subject = np.abs(clip - empty).max(axis=-1) > 20  # T×H×W: where the subject changed the frame
+        box = layout_maps(torch.from_numpy(lay)[None], 32)[0, 3].numpy()
+        assert (box[subject] > 0).mean() >= 0.95, scene
+        assert subject.sum() >= 0.4 * (box > 0.5).sum(), scene  # the box is not much bigger than the subject
+
+
+def test_maps_draw_the_camera_and_nothing_for_no_layout():
+    pan = tw.layout(tw.Scene(0, 0, 7, 1, 0, 2), seed=1)  # camera pans right: the world slides left
+    zoom = tw.layout(tw.Scene(0, 0, 7, 1, 0, 5), seed=1)  # zooms in
+    maps = layout_maps(torch.from_numpy(np.stack([pan, zoom, np.zeros_like(pan)])), 32)
+    assert maps.shape == (3, CHANNELS, 16, 32, 32)
+    assert bool((maps[:2, 0] == 1).all()) and bool((maps[2] == 0).all())
+    wx = maps[0, 1]
+    # world x (2 per frame width) of every pixel grows by 2 * 0.5 H from the first frame to the last
+    torch.testing.assert_close(wx[-1] - wx[0], torch.full((32, 32), 1.0), atol=1e-5, rtol=0)
+    span = lambda f: float(maps[1, 1, f, 0, -1] - maps[1, 1, f, 0, 0])  # noqa: E731
+    assert span(0) / span(15) == pytest.approx(1.6, rel=1e-4)
+
+
+def test_model_plans_from_the_prompt_and_an_empty_prompt_has_no_layout():
+    torch.manual_seed(0)
+    model = VideoDiffusionModel(UViTConfig(**TINY)).eval()
+    tok = Tokenizer(8)
+    ids = torch.tensor([tok.pad(tok.tokenize("a red ball moving left, camera pans right").ids), [PAD] * 8])
+    x, t = torch.randn(2, 3, 8, 16, 16), torch.tensor([999.0, 999.0])
+    with torch.no_grad():
+        ctx = model.text(ids)
+        planned = model.planner(ctx)
+        assert planned.shape == (2, 8, LAYOUT_DIM) and bool((planned[:, :, 5:] > 0).all())
+        want = torch.stack([layout_maps(planned[:1], 16)[0], torch.zeros(CHANNELS, 8, 16, 16)])
+        torch.testing.assert_close(model(x, t, ids), model.uvit(x, t, ctx, want))
+        # given a layout (training's annotation), the model follows it and scores the planner against it
+        pred, err = model(x, t, ids, planned)
+        torch.testing.assert_close(pred[:1], model.uvit(x, t, ctx, want)[:1])
+        assert float(err) == 0.0
+        pred, err = model(x, t, ids, planned + 0.5)
+        assert float(err) == pytest.approx(0.25, rel=1e-5)
+
+
+def test_plan_error_ignores_rows_without_a_layout():
+    lay = torch.rand(2, 4, LAYOUT_DIM) + 0.1
+    none = torch.zeros(1, 4, LAYOUT_DIM)
+    mixed = torch.cat([lay[:1], none])
+    assert float(plan_error(torch.cat([lay[:1] + 1.0, lay[:1] + 5.0]), mixed)) == pytest.approx(1.0)
+    assert float(plan_error(torch.cat([lay[:1], lay[:1] + 3.0]), mixed)) == 0.0
+    assert float(plan_error(lay, torch.zeros_like(lay))) == 0.0
