@@ -72,7 +72,7 @@ def planner_error(gen: Generator, n: int = 256) -> dict[str, float]:
     truth = torch.from_numpy(np.stack([toyworld.layout(s, k, gen.cfg.frames) for s, k in zip(scenes, seeds, strict=True)]))
     ids = torch.tensor([gen.tokenizer.pad(gen.tokenizer.scene_ids(s)) for s in scenes])
     with torch.no_grad():
-        planned = gen.model.planner(gen.model.text(ids.to(gen.device))).float().cpu()
+        planned = gen.model.planner(ids.to(gen.device)).float().cpu()
     err = (planned - truth).abs().mean(dim=(0, 1))
     return {f: float(e) for f, e in zip(toyworld.LAYOUT_FIELDS, err, strict=True)}
 

@@ -18,7 +18,7 @@ class VideoDiffusionModel(nn.Module):
         self.cfg = cfg
         self.text = SmallTextEncoder(cfg.vocab_size, cfg.text_width, cfg.text_layers)
         self.uvit = UViT(cfg)
-        self.planner = Planner(cfg.text_width, cfg.frames) if cfg.layout else None
+        self.planner = Planner(cfg.vocab_size, cfg.frames) if cfg.layout else None
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, ids: torch.Tensor, layout: torch.Tensor | None = None):
         """Predicts the network's target. With a layout config: `layout` (B×T×7, training's annotated
@@ -29,7 +29,7 @@ class VideoDiffusionModel(nn.Module):
             if layout is not None:
                 raise ValueError("this model has no layout input")
             return self.uvit(x, t, ctx)
-        planned = self.planner(ctx)
+        planned = self.planner(ids)
         if layout is None:
             empty = (ids == PAD).all(dim=1)[:, None, None]
             maps = layout_maps(torch.where(empty, torch.zeros_like(planned), planned), self.cfg.size)

@@ -22,7 +22,7 @@ ADALN = """
   projection of (time embedding + mean of the text tokens), as in DiT's adaLN, zero-initialised. The
   tokens stay in the sequence as U-ViT has them."""
 LAYOUT = """
-- Layout: a planner (an MLP on the mean text token) predicts the per-frame camera centre and zoom and
+- Layout: a planner (a bag of its own word embeddings and an MLP) predicts the per-frame camera centre and zoom and
   the subject's centre and box; the U-ViT sees that layout as 4 extra input channels (presence, the
   world x and y of every pixel, the subject's box), patchified into the same video tokens. Training
   feeds the layout annotated on each clip (and scores the planner against it); sampling feeds the

@@ -50,7 +50,7 @@ def test_model_plans_from_the_prompt_and_an_empty_prompt_has_no_layout():
     x, t = torch.randn(2, 3, 8, 16, 16), torch.tensor([999.0, 999.0])
     with torch.no_grad():
         ctx = model.text(ids)
-        planned = model.planner(ctx)
+        planned = model.planner(ids)
         assert planned.shape == (2, 8, LAYOUT_DIM) and bool((planned[:, :, 5:] > 0).all())
         want = torch.stack([layout_maps(planned[:1], 16)[0], torch.zeros(CHANNELS, 8, 16, 16)])
         torch.testing.assert_close(model(x, t, ids), model.uvit(x, t, ctx, want))
