@@ -50,7 +50,7 @@ DEFAULT_TRAIN = {
     "p_known": 0.25,  # share of clips trained with known first frames (i2v / extend)
     "p_high_noise": 0.0,  # share of clips whose t is drawn from the top of the schedule (layout, motion)
     "high_noise_from": 0.7,
-    "plan_weight": 1.0,  # weight of the layout planner's error (layout configs only)  # weight of the frame-difference term of the loss (see noise_prediction_loss)
+    "plan_weight": 1.0,  # weight of the layout planner's error (layout configs only)
     "known_choices": [1, 4],
     "grad_clip": 1.0,
     "workers": 1,
