@@ -1,5 +1,8 @@
 """Layout conditioning: the annotation matches the renderer, the maps draw it, the model plans it."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,8 +13,9 @@ from model_runtime.model import VideoDiffusionModel
 from model_runtime.text import PAD, Tokenizer
 from model_runtime.uvit import UViTConfig
 
-TINY = dict(frames=8, size=16, patch=(2, 4, 4), width=32, depth=3, heads=2, text_len=8, text_width=16,
-            vocab_size=64, text_layers=1, layout=True)
+# the tests' tiny model (configs/tiny_test.json) with the layout input
+TINY = {**json.loads((Path(__file__).resolve().parent.parent / "configs" / "tiny_test.json").read_text())["model"],
+        "layout": True}
 
 
 def test_annotated_box_covers_the_rendered_subject_tightly():
@@ -44,15 +48,17 @@ def test_maps_draw_the_camera_and_nothing_for_no_layout():
 
 def test_model_plans_from_the_prompt_and_an_empty_prompt_has_no_layout():
     torch.manual_seed(0)
-    model = VideoDiffusionModel(UViTConfig(**TINY)).eval()
-    tok = Tokenizer(8)
-    ids = torch.tensor([tok.pad(tok.tokenize("a red ball moving left, camera pans right").ids), [PAD] * 8])
-    x, t = torch.randn(2, 3, 8, 16, 16), torch.tensor([999.0, 999.0])
+    cfg = UViTConfig(**TINY)
+    model = VideoDiffusionModel(cfg).eval()
+    f, n = cfg.frames, cfg.size
+    tok = Tokenizer(cfg.text_len)
+    ids = torch.tensor([tok.pad(tok.tokenize("a red ball moving left, camera pans right").ids), [PAD] * cfg.text_len])
+    x, t = torch.randn(2, 3, f, n, n), torch.tensor([999.0, 999.0])
     with torch.no_grad():
         ctx = model.text(ids)
         planned = model.planner(ids)
-        assert planned.shape == (2, 8, LAYOUT_DIM) and bool((planned[:, :, 5:] > 0).all())
-        want = torch.stack([layout_maps(planned[:1], 16)[0], torch.zeros(CHANNELS, 8, 16, 16)])
+        assert planned.shape == (2, f, LAYOUT_DIM) and bool((planned[:, :, 5:] > 0).all())
+        want = torch.stack([layout_maps(planned[:1], n)[0], torch.zeros(CHANNELS, f, n, n)])
         torch.testing.assert_close(model(x, t, ids), model.uvit(x, t, ctx, want))
         # given a layout (training's annotation), the model follows it and scores the planner against it
         pred, err = model(x, t, ids, planned)
