@@ -160,6 +160,7 @@ def noise_prediction_loss(
     prediction: str = "eps",
     p_high_noise: float = 0.0,
     high_noise_from: float = 0.7,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Epsilon-prediction MSE with classifier-free-guidance condition dropout.
 
@@ -170,7 +171,8 @@ def noise_prediction_loss(
     p_high_noise: that share of the rows draw t from the top of the schedule instead (t >= high_noise_from
     * n), where x_t is nearly pure noise and only the prompt can say where things are and how they move:
     layout and motion are learned there, and a uniform draw visits it too rarely for them.
-    Deterministic given `generator` (draw order: t, [high-noise t and choice], noise, dropout).
+    noise: the noise to train on (e.g. anchored_noise's), drawn i.i.d. here when not given.
+    Deterministic given `generator` (draw order: t, [high-noise t and choice], [noise], dropout).
     """
     if not 0.0 <= p_uncond <= 1.0:
         raise ValueError(f"p_uncond must be in [0, 1], got {p_uncond}")
@@ -182,7 +184,11 @@ def noise_prediction_loss(
         lo = int(high_noise_from * schedule.n)
         high = lo + _rand_int(schedule.n - lo, b, generator, device)
         t = torch.where(_rand("rand", (b,), generator, device) < p_high_noise, high, t)
-    noise = _rand("randn", x0.shape, generator, device, x0.dtype)
+    if noise is None:
+        noise = _rand("randn", x0.shape, generator, device, x0.dtype)
+    elif noise.shape != x0.shape:
+        raise ValueError(f"noise shape {tuple(noise.shape)} differs from the data's {tuple(x0.shape)}")
+    noise = noise.to(device, x0.dtype)
     x_t = schedule.q_sample(x0, t, noise)
 
     drop = _rand("rand", (b,), generator, device) < p_uncond

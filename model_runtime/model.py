@@ -29,12 +29,15 @@ class VideoDiffusionModel(nn.Module):
             if layout is not None:
                 raise ValueError("this model has no layout input")
             return self.uvit(x, t, ctx)
-        planned = self.planner(ids)
         if layout is None:
-            empty = (ids == PAD).all(dim=1)[:, None, None]
-            maps = layout_maps(torch.where(empty, torch.zeros_like(planned), planned), self.cfg.size)
-            return self.uvit(x, t, ctx, maps)
-        return self.uvit(x, t, ctx, layout_maps(layout, self.cfg.size)), plan_error(planned, layout)
+            return self.uvit(x, t, ctx, layout_maps(self.plan(ids), self.cfg.size))
+        return self.uvit(x, t, ctx, layout_maps(layout, self.cfg.size)), plan_error(self.planner(ids), layout)
+
+    def plan(self, ids: torch.Tensor) -> torch.Tensor:
+        """The planner's per-frame layout (B×T×7); all zeros (no layout) for an empty prompt."""
+        planned = self.planner(ids)
+        empty = (ids == PAD).all(dim=1)[:, None, None]
+        return torch.where(empty, torch.zeros_like(planned), planned)
 
     def describe(self) -> dict:
         return {

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from model_runtime import checkpoint as ckpt
 from model_runtime import conditioning
+from model_runtime.anchored_noise import anchored_noise
 from model_runtime.diffusion import Schedule
 from model_runtime.errors import RuntimeUserError
 from model_runtime.model import VideoDiffusionModel
@@ -146,6 +147,16 @@ class Generator:
     def unknown_words(self, prompt: str) -> list[str]:
         return self.tokenizer.tokenize(prompt).unknown
 
+    def _noise_drawer(self, ids: torch.Tensor):
+        """draw(generator, i) -> the i-th prompt's 1×C×T×H×W noise: anchored to its planned layout
+        when the model was trained so (anchored_noise.py), else i.i.d."""
+        cfg = self.cfg
+        shape = (1, cfg.channels, cfg.frames, cfg.size, cfg.size)
+        if not cfg.anchored_noise:
+            return lambda g, i: torch.randn(shape, generator=g)
+        plan = self.model.plan(ids.to(self.device)).float().cpu()  # tiny: full precision
+        return lambda g, i: anchored_noise(plan[i:i + 1], cfg.channels, cfg.size, g)
+
     # ---- one native clip ----------------------------------------------------------------------
     @torch.no_grad()
     def _clip(self, reqs: list[GenerationRequest], cond: conditioning.Condition, seeds: list[int],
@@ -154,20 +165,23 @@ class Generator:
         ids, _ = self.tokenizer.batch([r.prompt for r in reqs])
         neg, _ = self.tokenizer.batch([r.negative_prompt for r in reqs])
         ids, neg = ids.to(dev), neg.to(dev)
-        noise = torch.cat([
-            torch.randn((1, cfg.channels, cfg.frames, cfg.size, cfg.size), generator=torch.Generator().manual_seed(s))
-            for s in seeds]).to(dev)
+        draw = self._noise_drawer(ids)
+        noise = torch.cat([draw(torch.Generator().manual_seed(s), i) for i, s in enumerate(seeds)]).to(dev)
         x_T, t_start = conditioning.start(noise, cond, self.schedule)
         base = guided_eps(self._model_fn, ids, neg, float(reqs[0].guidance))
         eps_fn = conditioning.wrap_eps(conditioning.clip_data(base, self.schedule), cond, self.schedule)
         gen = torch.Generator().manual_seed(seeds[0] + 7919)
+        fresh = None  # ddpm's noise at every step, anchored like x_T's
+        if cfg.anchored_noise:
+            def fresh(g):
+                return torch.cat([draw(g, i) for i in range(len(seeds))]).to(dev)
 
         def callback(step, total, x0):
             return bool(on_step and on_step(step, total, conditioning.impose(x0, cond)))
 
         steps = reqs[0].steps if t_start is None else max(1, min(reqs[0].steps, int(t_start) + 1))
         x0 = sample(eps_fn, x_T, self.schedule, reqs[0].sampler, steps, callback=callback, generator=gen,
-                    t_start=t_start)
+                    t_start=t_start, noise_fn=fresh)
         return conditioning.impose(x0, cond).clamp(-1, 1)
 
     # ---- public --------------------------------------------------------------------------------

@@ -84,11 +84,13 @@ def sample(
     *,
     t_start: float | None = None,
     spacing: str = "logsnr",
+    noise_fn: Callable[[torch.Generator | None], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Integrate from x_T (noise at time t_start, default n-1) to x0 in `steps` model calls.
 
     callback(step, total, x0_pred) runs after every step (step = 1..total); returning True stops at
-    once with `Cancelled`.  `generator` drives ddpm's noise (same seed -> identical output).
+    once with `Cancelled`.  `generator` drives ddpm's noise (same seed -> identical output);
+    `noise_fn(generator)`, when given, draws that noise instead (e.g. anchored like x_T's).
     `t_start` < n-1 starts part-way (SDEdit / video-to-video: x_T = q_sample(video, t_start, noise)).
     `spacing` places the ddim / dpmpp_2m steps (see step_times); ddpm uses evenly strided integers.
     No grad handling here: callers run it under torch.inference_mode().
@@ -126,7 +128,8 @@ def sample(
             x = x0  # sigma_next = 0: every method lands on its x0-prediction
         elif method == "ddpm":
             x = x.mul(step.cx).add_(x0, alpha=step.cd)
-            x.add_(randn(x.shape, generator, device, dtype), alpha=step.std)
+            z = noise_fn(generator) if noise_fn is not None else randn(x.shape, generator, device, dtype)
+            x.add_(z.to(device, dtype), alpha=step.std)
         else:
             # 2M: D = (1 + k) x0 - k x0_prev with k = 1 / (2 r), folded into the update.
             x = x.mul(step.cx).add_(x0, alpha=step.cd * (1.0 + step.k))

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from model_runtime import checkpoint as ckpt
 from model_runtime import toyworld
+from model_runtime.anchored_noise import anchored_noise
 from model_runtime.diffusion import Schedule, noise_prediction_loss
 from model_runtime.errors import RuntimeUserError
 from model_runtime.layout import LAYOUT_DIM
@@ -51,6 +52,7 @@ DEFAULT_TRAIN = {
     "p_high_noise": 0.0,  # share of clips whose t is drawn from the top of the schedule (layout, motion)
     "high_noise_from": 0.7,
     "plan_weight": 1.0,  # weight of the layout planner's error (layout configs only)
+    "p_anchored": 0.9,  # share of clips trained on layout-anchored noise (anchored_noise configs only)
     "known_choices": [1, 4],
     "grad_clip": 1.0,
     "workers": 1,
@@ -96,7 +98,15 @@ class ToyClips(IterableDataset):
             ids.append(tok.pad(tok.scene_ids(scene, keep)))
             known.append(int(rng.choice(tr["known_choices"])) if rng.random() < tr["p_known"] else 0)
         x = torch.from_numpy(np.stack(clips)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
-        return step, x, torch.tensor(ids), torch.tensor(known), torch.from_numpy(np.stack(layouts))
+        layout = torch.from_numpy(np.stack(layouts))
+        noise = torch.empty(0)  # none: the loss draws i.i.d. noise
+        if cfg.anchored_noise:
+            # anchored by the clip's annotated layout; the rest i.i.d. (rows without a layout are too)
+            anchored = torch.from_numpy(rng.random(len(clips)) < tr["p_anchored"])
+            g = torch.Generator().manual_seed(int(rng.integers(2**63)))
+            lay = torch.where(anchored[:, None, None], layout, torch.zeros_like(layout))
+            noise = anchored_noise(lay, cfg.channels, cfg.size, g)
+        return step, x, torch.tensor(ids), torch.tensor(known), layout, noise
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
@@ -303,7 +313,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     try:
         it = iter(loader)
         while step < end:
-            s, x0, ids, known, layout = next(it)
+            s, x0, ids, known, layout, noise = next(it)
             assert s == step, (s, step)
             x0, ids, known = x0.to(dev), ids.to(dev), known.to(dev)
             cond = torch.cat([ids.float(), layout.to(dev).flatten(1)], dim=1) if cfg.layout else ids
@@ -314,7 +324,8 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
                 grp["lr"] = lr_at(step, tr)
             loss = noise_prediction_loss(model_fn, x0, cond, null, schedule, p_uncond=tr["p_uncond"],
                                          generator=g, known_mask=known_mask, prediction=cfg.prediction,
-                                         p_high_noise=tr["p_high_noise"], high_noise_from=tr["high_noise_from"])
+                                         p_high_noise=tr["p_high_noise"], high_noise_from=tr["high_noise_from"],
+                                         noise=noise if noise.numel() else None)
             if cfg.layout:
                 loss = loss + tr["plan_weight"] * plan["error"].float()
             opt.zero_grad(set_to_none=True)

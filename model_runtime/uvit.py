@@ -41,6 +41,8 @@ class UViTConfig:
     # a planner predicts the per-frame camera and subject layout from the prompt and the U-ViT sees it
     # as extra input channels (model_runtime/layout.py)
     layout: bool = False
+    # the diffusion noise is anchored to the world and the subject by the layout (anchored_noise.py)
+    anchored_noise: bool = False
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -50,6 +52,8 @@ class UViTConfig:
             raise ValueError(f"frames {self.frames} and size {self.size} must be multiples of the patch {self.patch}")
         if self.prediction not in ("eps", "v"):
             raise ValueError(f"prediction must be 'eps' or 'v', got {self.prediction!r}")
+        if self.anchored_noise and not self.layout:
+            raise ValueError("anchored_noise needs layout: the noise is anchored by the layout")
         if self.width % self.heads:
             raise ValueError(f"width {self.width} must be a multiple of heads {self.heads}")
 

@@ -86,6 +86,20 @@ def test_loss_is_mse_against_the_drawn_noise_at_integer_times():
     assert float(loss) == pytest.approx(float(((0.25 - noise) ** 2).mean()), rel=1e-4)
 
 
+def test_loss_trains_on_the_noise_it_is_given():
+    sch = Schedule.linear()
+    x0, cond, null = batch()
+    given = torch.randn(x0.shape, generator=torch.Generator().manual_seed(9))
+    model = Recorder(0.25)
+    loss = noise_prediction_loss(model, x0, cond, null, sch, generator=torch.Generator().manual_seed(1), noise=given)
+    x_t, t, _ = model.calls[0]
+    ab = sch.alphas_cumprod[t.long()].float().view(-1, 1, 1, 1)
+    torch.testing.assert_close(x_t, ab.sqrt() * x0 + (1 - ab).sqrt() * given)
+    assert float(loss) == pytest.approx(float(((0.25 - given) ** 2).mean()), rel=1e-4)
+    with pytest.raises(ValueError, match="noise shape"):
+        noise_prediction_loss(model, x0, cond, null, sch, noise=given[:1])
+
+
 def test_loss_is_deterministic_given_the_generator():
     sch = Schedule.cosine()
     x0, cond, null = batch()

@@ -124,3 +124,33 @@ def test_v_prediction_model_is_sampled_as_a_noise_predictor():
     assert torch.allclose(eps, s * x + a * v, atol=1e-2)  # bf16 autocast in both calls
     clip = gen_v.generate(req())
     assert np.array_equal(clip, gen_v.generate(req()))
+
+
+def test_anchored_model_starts_from_noise_anchored_to_its_plan(monkeypatch):
+    """A model trained on anchored noise is sampled from noise anchored to the planner's layout, and
+    ddpm's fresh noise is anchored the same way; here the plan is a static shot, so every frame's
+    noise is the first frame's. A model trained on i.i.d. noise keeps i.i.d. noise."""
+    import torch
+
+    from model_runtime import pipeline
+
+    gen_a = Generator(random_init=True, config={**TINY, "layout": True, "anchored_noise": True}, device="cpu")
+    last = gen_a.model.planner.mlp[-1]
+    with torch.no_grad():  # a fixed plan: camera still at the centre, a still subject (sizes via softplus)
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 0.1, 0.0, -1.0, -2.0]).repeat(TINY["frames"]))
+    seen = {}
+    real_sample = pipeline.sample
+
+    def spy(eps_fn, x_T, *a, noise_fn=None, **kw):
+        seen["x_T"], seen["fresh"] = x_T.clone(), noise_fn and noise_fn(torch.Generator().manual_seed(5))
+        return real_sample(eps_fn, x_T, *a, noise_fn=noise_fn, **kw)
+
+    monkeypatch.setattr(pipeline, "sample", spy)
+    clip = gen_a.generate(req(sampler="ddpm"))
+    assert np.array_equal(clip, gen_a.generate(req(sampler="ddpm")))
+    for noise in (seen["x_T"], seen["fresh"]):
+        assert all(torch.equal(noise[:, :, 0], noise[:, :, k]) for k in range(TINY["frames"]))
+        assert float(noise.std()) == pytest.approx(1.0, abs=0.1)
+    Generator(random_init=True, config=TINY, device="cpu").generate(req(sampler="ddpm"))
+    assert seen["fresh"] is None and not torch.equal(seen["x_T"][:, :, 0], seen["x_T"][:, :, 1])

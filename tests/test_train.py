@@ -182,8 +182,9 @@ def test_init_adds_layout_inputs_without_changing_what_the_network_computes(tmp_
     assert UViTConfig.from_dict(lay_cfg.to_dict()).layout
 
 
-def test_layout_run_learns_to_plan_and_resumes_bit_for_bit(tmp_path):
-    cfg = _with_model(tmp_path, "layout.json", layout=True)
+@pytest.mark.parametrize("anchored", [False, True])
+def test_layout_run_learns_to_plan_and_resumes_bit_for_bit(tmp_path, anchored):
+    cfg = _with_model(tmp_path, "layout.json", layout=True, anchored_noise=anchored)
     torch.manual_seed(0)
     res = tr.train(cfg, str(tmp_path / "straight"), max_steps=6, quiet=True)
     tr.train(cfg, str(tmp_path / "split"), max_steps=3, quiet=True)
@@ -192,3 +193,24 @@ def test_layout_run_learns_to_plan_and_resumes_bit_for_bit(tmp_path):
     assert any(k.startswith("planner.") for k in a) and a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert all(np.isfinite(res["losses"]))
+
+
+def test_anchored_runs_train_on_noise_anchored_to_each_clip():
+    """With anchored noise, a clip's training noise follows its annotated layout (a static shot repeats
+    its noise in every frame); p_anchored=0 and configs without it keep i.i.d. noise."""
+    cfg, train = tr.load_config(str(TINY))
+    cfg = tr.UViTConfig.from_dict({**cfg.to_dict(), "layout": True, "anchored_noise": True})
+
+    def static_rows(p_anchored):
+        data, rows = tr.ToyClips(cfg, {**train, "p_anchored": p_anchored}, 0, 0), []
+        for step in range(40):
+            _, x, _, _, layout, noise = data.batch_for(step)
+            assert noise.shape == x.shape and float(noise.std()) == pytest.approx(1.0, abs=0.05)
+            still = (layout[:, :, :5] == layout[:, :1, :5]).all(dim=2).all(dim=1)  # camera and subject still
+            rows += [bool((noise[i, :, 1:] == noise[i, :, :1]).all()) for i in range(len(x)) if still[i]]
+        assert len(rows) >= 3
+        return rows
+
+    assert all(static_rows(1.0)) and not any(static_rows(0.0))
+    plain, _ = tr.load_config(str(TINY))
+    assert tr.ToyClips(plain, train, 0, 0).batch_for(3)[-1].numel() == 0
