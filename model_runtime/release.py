@@ -28,6 +28,12 @@ LAYOUT = """
   feeds the layout annotated on each clip (and scores the planner against it); sampling feeds the
   planner's. An empty prompt has no layout (all zeros), so guidance also pushes toward the plan.
   `model_runtime/layout.py` says why: a pixel loss teaches colours long before motion words."""
+ANCHORED = """
+- Anchored noise: the diffusion noise is read from Gaussian fields fixed in the world and on the
+  subject through the layout (the annotated one for {p:g} of the training clips, the planner's at
+  sampling, ddpm's fresh noise too), so what the model draws out of the noise moves with the camera
+  and the subject, as in noise warping (Go-with-the-Flow). Every frame is still N(0, 1) per pixel.
+  `model_runtime/anchored_noise.py`."""
 ATTRS = ("background", "color", "size", "subject", "motion", "camera", "consistency")
 
 
@@ -100,7 +106,8 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
 - Pixel space, tubelet patches {tuple(cfg.patch)} → {cfg.num_tokens} tokens (1 time, {cfg.text_len} text,
   {cfg.num_patches} video); width {cfg.width}, depth {cfg.depth} ({cfg.depth // 2} in-blocks, 1 middle,
   {cfg.depth // 2} out-blocks with long skips), {cfg.heads} heads, MLP ×{cfg.mlp_ratio:g}; 3×3×3 conv after unpatchify{
-  ' (which also sees the noisy input)' if cfg.input_skip else ''}.{ADALN if cfg.adaln else ''}{LAYOUT if cfg.layout else ''}
+  ' (which also sees the noisy input)' if cfg.input_skip else ''}.{ADALN if cfg.adaln else ''}{LAYOUT if cfg.layout else ''}{
+  ANCHORED.format(p=tr.get('p_anchored', 0)) if cfg.anchored_noise else ''}
 - Text: one token per recognised concept (subject, color, background, shot size, motion, camera), a
   {cfg.text_layers}-layer set encoder of width {cfg.text_width}, trained jointly. Unknown words are reported and ignored.
 - Diffusion: {cfg.schedule} VP schedule, 1000 steps, {'v-prediction (v = α·ε − σ·x0)' if cfg.prediction == 'v' else 'ε-prediction'}; classifier-free guidance

@@ -62,3 +62,11 @@ def test_static_shot_repeats_its_noise_and_no_layout_is_iid():
     assert abs(c) < 0.1  # the row without a layout: fresh noise every frame
     assert torch.equal(n, _noise(still, torch.zeros_like(still)))
     assert not torch.equal(n, _noise(still, torch.zeros_like(still), seed=1))
+
+
+def test_anchored_noise_needs_a_layout_model():
+    from model_runtime.uvit import UViTConfig
+
+    with pytest.raises(ValueError, match="needs layout"):
+        UViTConfig(anchored_noise=True)
+    assert UViTConfig.from_dict(UViTConfig(layout=True, anchored_noise=True).to_dict()).anchored_noise
