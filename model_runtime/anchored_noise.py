@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from model_runtime.layout import frame_to_world
+
 FINE = 4  # field cells per pixel side at zoom 1: a 1.6x zoom-in still covers 2-3 cells per pixel side
 SUBJECT_MARGIN = 1.2  # the subject's noise covers its box and this much around it (blur, antialiasing)
 
@@ -34,16 +36,16 @@ def anchored_noise(layout: torch.Tensor, channels: int, size: int,
     per_h = size * FINE  # cells per frame height
     edges = torch.arange(size + 1, dtype=torch.float64) / size - 0.5  # pixel borders, frame heights
     centres = (torch.arange(size, dtype=torch.float64) + 0.5) / size - 0.5
-    zoom = lay[..., 2].exp()[..., None]  # B×T×1
-    cam_x, cam_y = lay[..., 0:1], lay[..., 1:2]
     sub_x, sub_y = lay[..., 3:4], lay[..., 4:5]
-    rx, ry = cam_x - sub_x + centres / zoom, cam_y - sub_y + centres / zoom  # pixel centres, from the subject
+    wx, wy = frame_to_world(lay, centres)
+    rx, ry = wx - sub_x, wy - sub_y  # pixel centres, from the subject
     inside = (rx.abs() <= lay[..., 6:7] * SUBJECT_MARGIN)[..., None, :] \
         & (ry.abs() <= lay[..., 5:6] / 2 * SUBJECT_MARGIN)[..., :, None]  # B×T×H×W
     # the subject's field only needs to reach a pixel past its margin: what lies further is the world's
     reach = (lay[..., 5:7].abs().amax() * SUBJECT_MARGIN + 2.0 / size).item() if b else 0.0
-    world = _cell_edges(cam_x + edges / zoom, cam_y + edges / zoom, per_h, 1.25)
-    subject = _cell_edges(cam_x - sub_x + edges / zoom, cam_y - sub_y + edges / zoom, per_h, reach)
+    ex, ey = frame_to_world(lay, edges)
+    world = _cell_edges(ex, ey, per_h, 1.25)
+    subject = _cell_edges(ex - sub_x, ey - sub_y, per_h, reach)
     world_noise = _integrate(world, channels, generator)
     subject_noise = _integrate(subject, channels, generator)
     iid = torch.randn((b, channels, t, size, size), generator=generator)

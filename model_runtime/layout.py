@@ -25,16 +25,22 @@ LAYOUT_DIM = 7  # toyworld.LAYOUT_FIELDS
 CHANNELS = 4  # present, world x, world y, subject box
 
 
+def frame_to_world(layout: torch.Tensor, offsets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions across the frame (offsets from its centre, in frame heights; shape K) seen through
+    each frame's camera -> world x (B×T×K) and world y (B×T×K), in frame heights about the centre."""
+    zoom = layout[..., 2].exp()[..., None]  # B×T×1
+    return layout[..., 0:1] + offsets / zoom, layout[..., 1:2] + offsets / zoom
+
+
 def layout_maps(layout: torch.Tensor, size: int) -> torch.Tensor:
     """B×T×7 layouts -> B×4×T×size×size maps. A row whose subject height is 0 has no layout (all 0)."""
     b, t, _ = layout.shape
     lay = layout.float()
     present = (lay[..., 5] > 0).float()  # B×T
     g = (torch.arange(size, device=layout.device, dtype=torch.float32) + 0.5) / size - 0.5
-    zoom = lay[..., 2].exp()[..., None]  # B×T×1
-    wx = (lay[..., 0:1] + g / zoom)[:, :, None, :]  # B×T×1×W, world units about the centre
-    wy = (lay[..., 1:2] + g / zoom)[:, :, :, None]  # B×T×H×1
-    pix = (1.0 / (size * zoom))[..., None]  # one pixel in world units
+    wx, wy = frame_to_world(lay, g)
+    wx, wy = wx[:, :, None, :], wy[:, :, :, None]  # B×T×1×W and B×T×H×1, world units about the centre
+    pix = (1.0 / (size * lay[..., 2].exp()[..., None]))[..., None]  # one pixel in world units
     dx = (wx - lay[..., 3, None, None]).abs() - lay[..., 6, None, None]
     dy = (wy - lay[..., 4, None, None]).abs() - lay[..., 5, None, None] / 2
     box = (0.5 - torch.maximum(dx, dy) / pix).clamp(0.0, 1.0)  # antialiased, like the renderer's edges

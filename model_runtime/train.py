@@ -99,7 +99,7 @@ class ToyClips(IterableDataset):
             known.append(int(rng.choice(tr["known_choices"])) if rng.random() < tr["p_known"] else 0)
         x = torch.from_numpy(np.stack(clips)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
         layout = torch.from_numpy(np.stack(layouts))
-        noise = torch.empty(0)  # none: the loss draws i.i.d. noise
+        noise = None  # the loss draws i.i.d. noise
         if cfg.anchored_noise:
             # anchored by the clip's annotated layout; the rest i.i.d. (rows without a layout are too)
             anchored = torch.from_numpy(rng.random(len(clips)) < tr["p_anchored"])
@@ -325,7 +325,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
             loss = noise_prediction_loss(model_fn, x0, cond, null, schedule, p_uncond=tr["p_uncond"],
                                          generator=g, known_mask=known_mask, prediction=cfg.prediction,
                                          p_high_noise=tr["p_high_noise"], high_noise_from=tr["high_noise_from"],
-                                         noise=noise if noise.numel() else None)
+                                         noise=noise)
             if cfg.layout:
                 loss = loss + tr["plan_weight"] * plan["error"].float()
             opt.zero_grad(set_to_none=True)
