@@ -18,37 +18,42 @@ from __future__ import annotations
 
 import torch
 
-from model_runtime.layout import frame_to_world
+from model_runtime.layout import frame_offsets, frame_to_world
 
 FINE = 4  # field cells per pixel side at zoom 1: a 1.6x zoom-in still covers 2-3 cells per pixel side
 SUBJECT_MARGIN = 1.2  # the subject's noise covers its box and this much around it (blur, antialiasing)
 
 
 def anchored_noise(layout: torch.Tensor, channels: int, size: int,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """B×T×7 layouts (model_runtime.layout) -> B×channels×T×size×size noise. A row without a layout
+                   generator: torch.Generator | None = None, width: int | None = None) -> torch.Tensor:
+    """B×T×7 layouts (model_runtime.layout) -> B×channels×T×size×width noise (size is the frame's
+    height; width defaults to it). A row without a layout
     (subject height 0 in some frame) gets i.i.d. noise, as does a pixel whose footprint falls off the
     world field (±1.25 frame heights about the centre; no layout the model was trained on goes there).
     Draw order: world field, subject field, i.i.d. noise; each field just covers what the batch's
     frames see, so the result is a pure function of (the batch's layouts, generator state)."""
     b, t, _ = layout.shape
     lay = layout.detach().double().cpu()
+    width = size if width is None else width
     per_h = size * FINE  # cells per frame height
-    edges = torch.arange(size + 1, dtype=torch.float64) / size - 0.5  # pixel borders, frame heights
-    centres = (torch.arange(size, dtype=torch.float64) + 0.5) / size - 0.5
+    cx, cy = frame_offsets(size, width)  # pixel centres, frame heights
+    half = 0.5 / size  # pixel borders lie half a pixel either side
+    ex_, ey_ = torch.cat([cx - half, cx[-1:] + half]), torch.cat([cy - half, cy[-1:] + half])
     sub_x, sub_y = lay[..., 3:4], lay[..., 4:5]
-    wx, wy = frame_to_world(lay, centres)
+    wx, _ = frame_to_world(lay, cx)
+    _, wy = frame_to_world(lay, cy)
     rx, ry = wx - sub_x, wy - sub_y  # pixel centres, from the subject
     inside = (rx.abs() <= lay[..., 6:7] * SUBJECT_MARGIN)[..., None, :] \
         & (ry.abs() <= lay[..., 5:6] / 2 * SUBJECT_MARGIN)[..., :, None]  # B×T×H×W
     # the subject's field only needs to reach a pixel past its margin: what lies further is the world's
     reach = (lay[..., 5:7].abs().amax() * SUBJECT_MARGIN + 2.0 / size).item() if b else 0.0
-    ex, ey = frame_to_world(lay, edges)
+    ex, _ = frame_to_world(lay, ex_)
+    _, ey = frame_to_world(lay, ey_)
     world = _cell_edges(ex, ey, per_h, 1.25)
     subject = _cell_edges(ex - sub_x, ey - sub_y, per_h, reach)
     world_noise = _integrate(world, channels, generator)
     subject_noise = _integrate(subject, channels, generator)
-    iid = torch.randn((b, channels, t, size, size), generator=generator)
+    iid = torch.randn((b, channels, t, size, width), generator=generator)
     out = torch.where(inside[:, None], subject_noise, world_noise)
     has = (lay[..., 5] > 0).all(dim=1).view(b, 1, 1, 1, 1)
     return torch.where(has & torch.isfinite(out), out, iid).to(layout.device)

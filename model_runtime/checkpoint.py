@@ -37,6 +37,14 @@ def paths_for(path: str | os.PathLike) -> tuple[Path, Path]:
     return p.with_suffix(".safetensors"), p.with_suffix(".json")
 
 
+def autoencoder_path(model_path: str | os.PathLike, name: str) -> Path:
+    """A latent model's autoencoder: NAME.safetensors beside the model's own weights. A name is a
+    plain file stem (no folders), so a config cannot point anywhere else on disk."""
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise CheckpointError(f"{model_path}: bad autoencoder name {name!r} (a file stem beside the model)")
+    return paths_for(model_path)[0].parent / f"{name}.safetensors"
+
+
 def file_hash(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -45,7 +53,7 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write_bytes(path: Path, write) -> None:
+def atomic_write_bytes(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
@@ -66,11 +74,11 @@ def save(model: VideoDiffusionModel, path: str | os.PathLike, meta: dict | None 
     dtype = torch.float16 if half else torch.float32
     state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
              for k, v in model.state_dict().items()}
-    _atomic_write_bytes(weights, lambda tmp: save_file(state, tmp, metadata={"format": FORMAT}))
+    atomic_write_bytes(weights, lambda tmp: save_file(state, tmp, metadata={"format": FORMAT}))
     digest = file_hash(weights)
     doc = {"format": FORMAT, "config": model.cfg.to_dict(), "sha256": digest, "dtype": str(dtype).removeprefix("torch."),
            "meta": meta or {}}
-    _atomic_write_bytes(config, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=2)))
+    atomic_write_bytes(config, lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=2)))
     return digest
 
 

@@ -32,21 +32,32 @@ def frame_to_world(layout: torch.Tensor, offsets: torch.Tensor) -> tuple[torch.T
     return layout[..., 0:1] + offsets / zoom, layout[..., 1:2] + offsets / zoom
 
 
-def layout_maps(layout: torch.Tensor, size: int) -> torch.Tensor:
-    """B×T×7 layouts -> B×4×T×size×size maps. A row whose subject height is 0 has no layout (all 0)."""
+def frame_offsets(height: int, width: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel centres of a height×width frame as offsets from its centre in frame heights: columns (W)
+    and rows (H). The one rule for every grid (pixels or latents, any aspect), as the renderer's."""
+    gx = (torch.arange(width, device=device, dtype=torch.float64) + 0.5 - width / 2) / height
+    gy = (torch.arange(height, device=device, dtype=torch.float64) + 0.5 - height / 2) / height
+    return gx, gy
+
+
+def layout_maps(layout: torch.Tensor, height: int, width: int | None = None) -> torch.Tensor:
+    """B×T×7 layouts -> B×4×T×height×width maps (width defaults to height: square frames). A row whose
+    subject height is 0 has no layout (all 0)."""
+    width = height if width is None else width
     b, t, _ = layout.shape
     lay = layout.float()
     present = (lay[..., 5] > 0).float()  # B×T
-    g = (torch.arange(size, device=layout.device, dtype=torch.float32) + 0.5) / size - 0.5
-    wx, wy = frame_to_world(lay, g)
+    gx, gy = (g.float() for g in frame_offsets(height, width, layout.device))
+    wx, _ = frame_to_world(lay, gx)
+    _, wy = frame_to_world(lay, gy)
     wx, wy = wx[:, :, None, :], wy[:, :, :, None]  # B×T×1×W and B×T×H×1, world units about the centre
-    pix = (1.0 / (size * lay[..., 2].exp()[..., None]))[..., None]  # one pixel in world units
+    pix = (1.0 / (height * lay[..., 2].exp()[..., None]))[..., None]  # one pixel in world units
     dx = (wx - lay[..., 3, None, None]).abs() - lay[..., 6, None, None]
     dy = (wy - lay[..., 4, None, None]).abs() - lay[..., 5, None, None] / 2
     box = (0.5 - torch.maximum(dx, dy) / pix).clamp(0.0, 1.0)  # antialiased, like the renderer's edges
     p = present[..., None, None]
-    maps = torch.stack([p.expand(b, t, size, size), 2 * wx.expand(b, t, size, size) * p,
-                        2 * wy.expand(b, t, size, size) * p, box * p], dim=1)
+    full = (b, t, height, width)
+    maps = torch.stack([p.expand(full), 2 * wx.expand(full) * p, 2 * wy.expand(full) * p, box * p], dim=1)
     return maps.to(layout.dtype)
 
 

@@ -29,9 +29,10 @@ class VideoDiffusionModel(nn.Module):
             if layout is not None:
                 raise ValueError("this model has no layout input")
             return self.uvit(x, t, ctx)
+        h, w = x.shape[-2:]
         if layout is None:
-            return self.uvit(x, t, ctx, layout_maps(self.plan(ids), self.cfg.size))
-        return self.uvit(x, t, ctx, layout_maps(layout, self.cfg.size)), plan_error(self.planner(ids), layout)
+            return self.uvit(x, t, ctx, layout_maps(self.plan(ids), h, w))
+        return self.uvit(x, t, ctx, layout_maps(layout, h, w)), plan_error(self.planner(ids), layout)
 
     def plan(self, ids: torch.Tensor) -> torch.Tensor:
         """The planner's per-frame layout (B×T×7); all zeros (no layout) for an empty prompt."""

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from model_runtime import autoencoder, conditioning
 from model_runtime import checkpoint as ckpt
-from model_runtime import conditioning
 from model_runtime.anchored_noise import anchored_noise
 from model_runtime.diffusion import Schedule
 from model_runtime.errors import RuntimeUserError
@@ -40,8 +40,9 @@ class GenerationRequest:
     video: np.ndarray | None = field(default=None, repr=False)
     strength: float = 0.6
     extend_frames: int = 4
+    aspect: str | None = None  # None: the model's default aspect
 
-    def validate(self, native_frames: int) -> None:
+    def validate(self, native_frames: int, aspects: list[str] | None = None) -> None:
         def bad(msg: str):
             raise RuntimeUserError("bad_request", msg)
 
@@ -63,6 +64,8 @@ class GenerationRequest:
             bad(f"{self.mode} needs an input video")
         if self.mode == "v2v" and not 0 < self.strength <= 1:
             bad(f"strength must be in (0, 1], got {self.strength}")
+        if self.aspect is not None and aspects is not None and self.aspect not in aspects:
+            bad(f"this model makes no {self.aspect!r} frames (choose {', '.join(aspects)})")
         if self.mode == "extend" and not 1 <= self.extend_frames < native_frames:
             bad(f"extend_frames must be between 1 and {native_frames - 1}")
         for name, arr, nd in (("image", self.image, 3), ("video", self.video, 4)):
@@ -84,11 +87,12 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def to_model_space(frames: np.ndarray, size: int) -> torch.Tensor:
-    """uint8 T×H×W×3 (any size) → float 1×3×T×size×size in [-1, 1]."""
+def to_model_space(frames: np.ndarray, size: int, width: int | None = None) -> torch.Tensor:
+    """uint8 T×H×W×3 (any size) → float 1×3×T×size×width in [-1, 1] (width defaults to size)."""
+    width = size if width is None else width
     x = torch.from_numpy(np.ascontiguousarray(frames)).float().permute(3, 0, 1, 2)  # C×T×H×W
-    if x.shape[-1] != size or x.shape[-2] != size:
-        x = F.interpolate(x.permute(1, 0, 2, 3), size=(size, size), mode="area").permute(1, 0, 2, 3)
+    if x.shape[-1] != width or x.shape[-2] != size:
+        x = F.interpolate(x.permute(1, 0, 2, 3), size=(size, width), mode="area").permute(1, 0, 2, 3)
     return (x / 127.5 - 1.0).unsqueeze(0)
 
 
@@ -102,32 +106,96 @@ class Generator:
     def __init__(self, checkpoint: str | None = None, device: str = "auto", random_init: bool = False,
                  config: dict | None = None, autocast: bool = True):
         self.device = pick_device(device)
+        self.ae = None  # the autoencoder of a latent model
         if random_init:
-            cfg = UViTConfig.from_dict(config or {})
+            try:
+                cfg = UViTConfig.from_dict(config or {})
+            except (TypeError, ValueError) as e:
+                raise RuntimeUserError("config", f"bad model config ({e})") from None
             torch.manual_seed(0)
             self.model = VideoDiffusionModel(cfg).to(self.device).eval()
             meta = {"model_id": "random-init", "checkpoint_hash": "", "meta": {}, "path": ""}
+            if cfg.autoencoder:  # plumbing: an untrained autoencoder of the default shape
+                ae_cfg = autoencoder.AEConfig(latent_channels=cfg.channels)
+                self.ae = autoencoder.VideoAutoencoder(ae_cfg).to(self.device).eval()
         else:
             path = checkpoint or ckpt.default_checkpoint()
             if checkpoint is None and not ckpt.paths_for(path)[0].exists():
                 raise RuntimeUserError("checkpoint", f"no bundled model at {path}; pass --checkpoint PATH "
                                                      "(or --random-init for plumbing tests)")
             self.model, meta = ckpt.load(path, self.device)
+            if self.model.cfg.autoencoder:
+                self.ae, ae_info = autoencoder.load(ckpt.autoencoder_path(path, self.model.cfg.autoencoder),
+                                                    self.device)
+                meta["autoencoder_hash"] = ae_info["checkpoint_hash"]
         self.cfg: UViTConfig = self.model.cfg
+        if self.ae is not None and self.ae.cfg.latent_channels != self.cfg.channels:
+            raise RuntimeUserError("checkpoint", "the model and its autoencoder disagree on latent channels")
         self.schedule = Schedule.cosine() if self.cfg.schedule == "cosine" else Schedule.linear()
         self.tokenizer = Tokenizer(self.cfg.text_len)
         # bf16 autocast: 2.4-2.6x faster than fp32 on CPU for this model size, same on GPU.
         self.autocast = autocast and self.device.type in ("cpu", "cuda")
+        h, w = self.native_size()
         self.info = {
             "model_id": meta["model_id"],
             "checkpoint_hash": meta["checkpoint_hash"],
             "device": str(self.device),
-            "params": sum(p.numel() for p in self.model.parameters()),
+            "params": sum(p.numel() for p in self.model.parameters())
+            + (sum(p.numel() for p in self.ae.parameters()) if self.ae is not None else 0),
             "frames": self.cfg.frames,
-            "size": self.cfg.size,
+            "size": h,  # native frame height (pixel models: the side of a square frame)
+            "height": h,
+            "width": w,
+            # native pixel size (height, width) of every aspect the model makes; the first is the default
+            "aspects": {a: list(self.native_size(a)) for a in self.cfg.aspect_names},
             "fps": self.cfg.fps,
+            "latent": self.ae is not None,
             "config": self.cfg.to_dict(),
         }
+        if "autoencoder_hash" in meta:
+            self.info["autoencoder_hash"] = meta["autoencoder_hash"]
+
+    # ---- the space the model works in: pixels, or the autoencoder's latents --------------------------
+    def native_size(self, aspect: str | None = None) -> tuple[int, int]:
+        """(height, width) in pixels of the clips this model makes at `aspect`."""
+        h, w = self.cfg.frame_shape(aspect)
+        f = self.ae.cfg.factor if self.ae is not None else 1
+        return h * f, w * f
+
+    def _aspect(self, aspect: str | None) -> str:
+        aspect = aspect or self.cfg.default_aspect
+        if aspect not in self.cfg.aspect_names:
+            raise RuntimeUserError("bad_request", f"this model makes no {aspect!r} frames "
+                                                  f"(choose {', '.join(self.cfg.aspect_names)})")
+        return aspect
+
+    def to_space(self, frames: np.ndarray, aspect: str | None = None) -> torch.Tensor:
+        """uint8 T×H×W×3 (any size) → the model's 1×C×T×h×w: pixels in [-1, 1], or latents."""
+        h, w = self.native_size(aspect)
+        x = to_model_space(frames, h, w).to(self.device)
+        if self.ae is None:
+            return x
+        with torch.no_grad(), self._amp():
+            return torch.cat([self.ae.encode(x[:, :, i:i + 16]).float() for i in range(0, x.shape[2], 16)], dim=2)
+
+    def from_space(self, x: torch.Tensor) -> np.ndarray:
+        """The model's B×C×T×h×w → uint8 B×T×H×W×3 at the native size."""
+        if self.ae is None:
+            return to_uint8(x)
+        with torch.no_grad(), self._amp():
+            return to_uint8(torch.cat([self.ae.decode(x[:, :, i:i + 16]).float()
+                                       for i in range(0, x.shape[2], 16)], dim=2))
+
+    def preview(self, x0: torch.Tensor) -> np.ndarray:
+        """A cheap uint8 T×h×w×3 look at a model-space x0 prediction (latent models: at latent size)."""
+        if self.ae is None:
+            return to_uint8(x0)[0]
+        with torch.no_grad():
+            return to_uint8(self.ae.preview_rgb(x0[:1].float()))[0]
+
+    def _data_range(self) -> float:
+        """x0 predictions are clipped to ±this: pixels live in [-1, 1]; normalised latents within a few σ."""
+        return 1.0 if self.ae is None else float(self.cfg.extra.get("latent_clip", 5.0))
 
     # ---- model call --------------------------------------------------------------------------
     def _amp(self):
@@ -147,29 +215,32 @@ class Generator:
     def unknown_words(self, prompt: str) -> list[str]:
         return self.tokenizer.tokenize(prompt).unknown
 
-    def _noise_drawer(self, ids: torch.Tensor):
-        """draw(generator, i) -> the i-th prompt's 1×C×T×H×W noise: anchored to its planned layout
+    def _noise_drawer(self, ids: torch.Tensor, aspect: str):
+        """draw(generator, i) -> the i-th prompt's 1×C×T×h×w noise: anchored to its planned layout
         when the model was trained so (anchored_noise.py), else i.i.d."""
         cfg = self.cfg
-        shape = (1, cfg.channels, cfg.frames, cfg.size, cfg.size)
+        h, w = cfg.frame_shape(aspect)
+        shape = (1, cfg.channels, cfg.frames, h, w)
         if not cfg.anchored_noise:
             return lambda g, i: torch.randn(shape, generator=g)
         plan = self.model.plan(ids.to(self.device)).float().cpu()  # tiny: full precision
-        return lambda g, i: anchored_noise(plan[i:i + 1], cfg.channels, cfg.size, g)
+        return lambda g, i: anchored_noise(plan[i:i + 1], cfg.channels, h, g, width=w)
 
     # ---- one native clip ----------------------------------------------------------------------
     @torch.no_grad()
     def _clip(self, reqs: list[GenerationRequest], cond: conditioning.Condition, seeds: list[int],
               on_step=None) -> torch.Tensor:
+        """One native clip per request, in model space (pixels or latents)."""
         cfg, dev = self.cfg, self.device
         ids, _ = self.tokenizer.batch([r.prompt for r in reqs])
         neg, _ = self.tokenizer.batch([r.negative_prompt for r in reqs])
         ids, neg = ids.to(dev), neg.to(dev)
-        draw = self._noise_drawer(ids)
+        draw = self._noise_drawer(ids, self._aspect(reqs[0].aspect))
         noise = torch.cat([draw(torch.Generator().manual_seed(s), i) for i, s in enumerate(seeds)]).to(dev)
         x_T, t_start = conditioning.start(noise, cond, self.schedule)
         base = guided_eps(self._model_fn, ids, neg, float(reqs[0].guidance))
-        eps_fn = conditioning.wrap_eps(conditioning.clip_data(base, self.schedule), cond, self.schedule)
+        lim = self._data_range()
+        eps_fn = conditioning.wrap_eps(conditioning.clip_data(base, self.schedule, -lim, lim), cond, self.schedule)
         gen = torch.Generator().manual_seed(seeds[0] + 7919)
         fresh = None  # ddpm's noise at every step, anchored like x_T's
         if cfg.anchored_noise:
@@ -182,7 +253,7 @@ class Generator:
         steps = reqs[0].steps if t_start is None else max(1, min(reqs[0].steps, int(t_start) + 1))
         x0 = sample(eps_fn, x_T, self.schedule, reqs[0].sampler, steps, callback=callback, generator=gen,
                     t_start=t_start, noise_fn=fresh)
-        return conditioning.impose(x0, cond).clamp(-1, 1)
+        return conditioning.impose(x0, cond).clamp(-lim, lim)
 
     # ---- public --------------------------------------------------------------------------------
     def parts_for(self, frames: int | None, extend_frames: int = 4, mode: str = "t2v") -> int:
@@ -199,19 +270,20 @@ class Generator:
     def generate(self, req: GenerationRequest, callback=None) -> np.ndarray:
         """uint8 T×H×W×3 at the native size. Long clips are chained with extend; callback(step, total,
         preview) sees steps over the whole chain and returns True to cancel (raises Cancelled)."""
-        req.validate(self.cfg.frames)
-        cfg, dev = self.cfg, self.device
+        req.validate(self.cfg.frames, self.cfg.aspect_names)
+        cfg = self.cfg
+        aspect = self._aspect(req.aspect)
         total_frames = req.frames or cfg.frames
         k = req.extend_frames
         start_cond = conditioning.Condition()
-        context = None  # model-space 1×C×k×H×W frames that must open the next part
+        context = None  # model-space 1×C×k×h×w frames that must open the next part
         if req.mode == "i2v":
-            context = to_model_space(req.image[None], cfg.size).to(dev)
+            context = self.to_space(req.image[None], aspect)
         elif req.mode == "extend":
-            context = to_model_space(req.video[-k:], cfg.size).to(dev)
+            context = self.to_space(req.video[-k:], aspect)
         elif req.mode == "v2v":
-            src = to_model_space(req.video, cfg.size).to(dev)
-            src = F.interpolate(src, size=(cfg.frames, cfg.size, cfg.size), mode="nearest") \
+            src = self.to_space(req.video, aspect)
+            src = F.interpolate(src, size=(cfg.frames, *src.shape[-2:]), mode="nearest") \
                 if src.shape[2] != cfg.frames else src
             start_cond = conditioning.Condition(init=src, strength=req.strength)
         # v2v runs the request's steps over the shortened trajectory (SDEdit from the strength's time).
@@ -228,7 +300,7 @@ class Generator:
             def on_step(step, total, x0, offset=offset):
                 if callback is None:
                     return False
-                return bool(callback(offset + step, total_steps, to_uint8(x0)[0]))
+                return bool(callback(offset + step, total_steps, self.preview(x0)))
 
             clip = self._clip([req], cond, [req.seed + part], on_step)
             n_known = 0 if (part == 0 and context is None) else context.shape[2]
@@ -239,8 +311,9 @@ class Generator:
             if have >= total_frames:
                 break
         self.last_timings = {"sample_s": time.perf_counter() - t0, "parts": n_parts}
+        # a long take is chained in model space and decoded once: no re-encoding at the seams
         video = torch.cat(out, dim=2)[:, :, :total_frames]
-        return to_uint8(video)[0]
+        return self.from_space(video)[0]
 
     def generate_batch(self, reqs: list[GenerationRequest]) -> list[np.ndarray]:
         """Native-length text-to-video for many prompts at once (the evaluator's fast path). All
@@ -248,9 +321,9 @@ class Generator:
         if not reqs:
             return []
         for r in reqs:
-            r.validate(self.cfg.frames)
-        key = {(r.steps, r.sampler, r.guidance) for r in reqs}
+            r.validate(self.cfg.frames, self.cfg.aspect_names)
+        key = {(r.steps, r.sampler, r.guidance, r.aspect) for r in reqs}
         if len(key) != 1 or any(r.mode != "t2v" or (r.frames or self.cfg.frames) != self.cfg.frames for r in reqs):
             return [self.generate(r) for r in reqs]
         clip = self._clip(reqs, conditioning.Condition(), [r.seed for r in reqs])
-        return list(to_uint8(clip))
+        return list(self.from_space(clip))

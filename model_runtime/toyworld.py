@@ -45,6 +45,8 @@ CAMERAS_ZH = ["固定", "向左平移", "向右平移", "向上倾斜", "向下�
 SLOTS = ("subject", "color", "background", "size", "motion", "camera")
 PANDA = 6
 FPS = 8
+# Frame aspects (TOYWORLD.md, "Canvas"): width = ratio × height, rounded to whole pixels.
+ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}
 DARK_RGB = (35, 35, 40)  # wheels, hull, mast, lantern caps
 # (color, background) pairs too close to tell apart: the subject is not scored on them.
 TOO_CLOSE = frozenset({(4, 5), (5, 2), (2, 4), (3, 3), (0, 1), (1, 6)})
@@ -90,6 +92,11 @@ class ToyworldError(ValueError):
 
 # ---- scenes -----------------------------------------------------------------------------------
 def is_heldout(subject: int, color: int, background: int) -> bool:
+    """TOYWORLD.md's held-out rule. The panda is always black and white, so its color word changes
+    nothing on screen: the rule reads its color as 0, holding out the panda on grass whatever color
+    the prompt names (else a held-out panda clip would look exactly like a trained one)."""
+    if subject == PANDA:
+        color = 0
     return (subject + color + background) % 7 == 3
 
 
@@ -706,6 +713,20 @@ def layout(scene: Scene, seed: int, frames: int = 16) -> np.ndarray:
 
 
 # ---- renderer -------------------------------------------------------------------------------------
+def frame_width(height: int, aspect: str = "1:1") -> int:
+    """Width in pixels of a frame `height` px tall at `aspect` (16:9, 9:16 or 1:1)."""
+    if aspect not in ASPECTS:
+        raise ToyworldError("bad_aspect", f"unknown aspect {aspect!r} (choose {', '.join(ASPECTS)})")
+    return max(1, round(height * ASPECTS[aspect]))
+
+
+def _frame_offsets(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel centres as offsets from the frame's centre in frame heights: columns (W), rows (H)."""
+    gx = (np.arange(width, dtype=np.float32) + 0.5 - width / 2) / height
+    gy = (np.arange(height, dtype=np.float32) + 0.5 - height / 2) / height
+    return gx, gy
+
+
 def _check_scene(scene: Scene) -> None:
     sizes = (len(SUBJECTS), len(COLORS), len(BACKGROUNDS), len(SIZES), len(MOTIONS), len(CAMERAS))
     for slot, n in zip(SLOTS, sizes, strict=True):
@@ -714,19 +735,21 @@ def _check_scene(scene: Scene) -> None:
             raise ToyworldError("bad_scene", f"{slot} must be an index in 0..{n - 1}, got {v!r}")
 
 
-def render(scene: Scene, seed: int, size: int = 32, frames: int = 16) -> np.ndarray:
-    """The clip of `scene`: uint8 array T×H×W×3. Same scene and seed → same clip."""
+def render(scene: Scene, seed: int, size: int = 32, frames: int = 16, aspect: str = "1:1") -> np.ndarray:
+    """The clip of `scene`: uint8 array T×H×W×3 with H = size and W = frame_width(size, aspect).
+    Same scene, seed and frame count → same clip at any size and aspect (sizes are fractions of H)."""
     _check_scene(scene)
     if size < 16:
         raise ToyworldError("bad_size", f"size must be at least 16 pixels, got {size}")
     if frames < 1:
         raise ToyworldError("bad_frames", f"frames must be at least 1, got {frames}")
+    width = frame_width(size, aspect)
     phase, (cx, cy, z), (sx, sy) = _paths(scene, seed, frames)
 
-    g = ((np.arange(size, dtype=np.float32) + 0.5) / size - 0.5)
+    gx, gy = _frame_offsets(size, width)
     zc = z[:, None, None].astype(np.float32)
-    wx = cx[:, None, None].astype(np.float32) + g[None, None, :] / zc   # T×1×W
-    wy = cy[:, None, None].astype(np.float32) + g[None, :, None] / zc   # T×H×1
+    wx = cx[:, None, None].astype(np.float32) + gx[None, None, :] / zc   # T×1×W
+    wy = cy[:, None, None].astype(np.float32) + gy[None, :, None] / zc   # T×H×1
     img = _background_dev(scene.background, wx, wy, wx + phase[0], wy + phase[1])
     img += np.asarray(BACKGROUND_RGB[scene.background], np.float32)
 
@@ -749,14 +772,15 @@ def render(scene: Scene, seed: int, size: int = 32, frames: int = 16) -> np.ndar
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
 
-def empty_frames(background: int, camera: int, seed: int, size: int = 32, frames: int = 16) -> np.ndarray:
+def empty_frames(background: int, camera: int, seed: int, size: int = 32, frames: int = 16,
+                 aspect: str = "1:1") -> np.ndarray:
     """The background alone (for tests of the background contract)."""
     rng = np.random.default_rng(seed)
     phase = rng.uniform(0, 8, size=2)
     cx, cy, z = camera_path(camera, frames)
-    g = ((np.arange(size, dtype=np.float32) + 0.5) / size - 0.5)
-    wx = (cx[:, None, None] + g[None, None, :] / z[:, None, None]).astype(np.float32)
-    wy = (cy[:, None, None] + g[None, :, None] / z[:, None, None]).astype(np.float32)
+    gx, gy = _frame_offsets(size, frame_width(size, aspect))
+    wx = (cx[:, None, None] + gx[None, None, :] / z[:, None, None]).astype(np.float32)
+    wy = (cy[:, None, None] + gy[None, :, None] / z[:, None, None]).astype(np.float32)
     img = _background_dev(background, wx, wy, wx + phase[0], wy + phase[1]) + np.asarray(
         BACKGROUND_RGB[background], np.float32)
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
@@ -800,7 +824,9 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Render a ground-truth toy-world clip from a prompt.")
     ap.add_argument("--prompt", required=True)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--size", type=int, default=32, help="frame side in pixels (>= 16)")
+    ap.add_argument("--height", "--size", dest="size", type=int, default=32,
+                    help="frame height in pixels (>= 16); the width follows --aspect")
+    ap.add_argument("--aspect", default="1:1", choices=list(ASPECTS), help="frame aspect (width:height)")
     ap.add_argument("--frames", type=int, default=16)
     ap.add_argument("--out", required=True, help="output .npy (uint8 T×H×W×3) or .mp4")
     args = ap.parse_args(argv)
@@ -814,12 +840,14 @@ def main(argv: list[str] | None = None) -> int:
             raise ToyworldError("bad_seed", f"seed must be a non-negative integer, got {args.seed}")
         if args.frames > 10_000 or args.size > 1024:
             raise ToyworldError("too_large", "at most 10000 frames of at most 1024 px")
+        if args.frames * args.size * frame_width(args.size, args.aspect) > 2**31:
+            raise ToyworldError("too_large", "that clip would not fit in memory; use fewer frames or a smaller height")
         parsed = parse_prompt(args.prompt)
         if parsed.unknown:
             print(f"warning: ignored words not in the toy world's vocabulary: {', '.join(parsed.unknown)}",
                   file=sys.stderr)
         scene = complete_scene(parsed, np.random.default_rng([args.seed, 1]))
-        clip = render(scene, args.seed, size=args.size, frames=args.frames)
+        clip = render(scene, args.seed, size=args.size, frames=args.frames, aspect=args.aspect)
         if out.suffix.lower() == ".npy":
             write_npy(clip, out)
         else:

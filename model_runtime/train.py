@@ -117,6 +117,68 @@ class ToyClips(IterableDataset):
             step += nw
 
 
+class LatentClips(ToyClips):
+    """A latent model's batches, from a latent cache (model_runtime/latent_cache.py): one aspect per
+    batch (drawn by the cache's share of clips of each aspect), clips drawn with replacement. The cache
+    may still be growing: its shards are re-read every `rescan` steps, so a resumed run draws the same
+    batches only when the cache did not change in between."""
+
+    rescan = 100
+
+    def __init__(self, cfg: UViTConfig, train: dict, start: int, rank: int, folder: str):
+        super().__init__(cfg, train, start, rank)
+        self.folder = Path(folder)
+        self.shards: dict[str, dict] = {}
+        self.scanned_at: int | None = None
+
+    def _pool(self, step: int) -> dict[str, list[dict]]:
+        from model_runtime.latent_cache import read_shards
+
+        if self.scanned_at is None or step - self.scanned_at >= self.rescan:
+            self.shards = read_shards(self.folder, self.shards)
+            self.scanned_at = step
+        pool: dict[str, list[dict]] = {}
+        for name, t in sorted(self.shards.items()):
+            aspect = name.split("-")[0].replace("x", ":")
+            if aspect in self.cfg.aspect_names:
+                pool.setdefault(aspect, []).append(t)
+        if not pool:
+            raise RuntimeUserError("data", f"{self.folder}: no latent shards for this model's aspects")
+        return pool
+
+    def batch_for(self, step: int):
+        cfg, tr = self.cfg, self.train
+        pool = self._pool(step)
+        rng = np.random.default_rng([tr["seed"], step, self.rank])
+        aspects = sorted(pool)
+        sizes = np.array([sum(len(t["seeds"]) for t in pool[a]) for a in aspects], float)
+        aspect = aspects[int(rng.choice(len(aspects), p=sizes / sizes.sum()))]
+        shards = pool[aspect]
+        counts = np.cumsum([len(t["seeds"]) for t in shards])
+        tok = Tokenizer(cfg.text_len)
+        lat, ids, known, layouts = [], [], [], []
+        for j in rng.integers(counts[-1], size=tr["batch"]):
+            k = int(np.searchsorted(counts, j, side="right"))
+            i = int(j - (counts[k - 1] if k else 0))
+            t = shards[k]
+            scene = toyworld.Scene(*(int(v) for v in t["scenes"][i]))
+            lat.append(t["latents"][i].float())
+            layouts.append(t["layouts"][i])
+            keep = tuple(bool(v) for v in rng.random(len(SLOTS)) >= tr["p_drop_slot"])
+            ids.append(tok.pad(tok.scene_ids(scene, keep)))
+            known.append(int(rng.choice(tr["known_choices"])) if rng.random() < tr["p_known"] else 0)
+        x = torch.stack(lat)
+        layout = torch.stack(layouts)
+        noise = None
+        if cfg.anchored_noise:
+            h, w = cfg.frame_shape(aspect)
+            anchored = torch.from_numpy(rng.random(len(lat)) < tr["p_anchored"])
+            g = torch.Generator().manual_seed(int(rng.integers(2**63)))
+            lay = torch.where(anchored[:, None, None], layout, torch.zeros_like(layout))
+            noise = anchored_noise(lay, cfg.channels, h, g, width=w)
+        return step, x, torch.tensor(ids), torch.tensor(known), layout, noise
+
+
 # ---- state on disk (safetensors + JSON, never pickle) --------------------------------------------
 def _flat_optimizer(opt: torch.optim.Optimizer) -> tuple[dict, dict]:
     sd = opt.state_dict()
@@ -219,6 +281,23 @@ def init_from(run: Path, model, ema) -> tuple[int, float]:
     return int(meta["step"]), float(meta.get("elapsed_s", 0.0))
 
 
+def init_matching(checkpoint: Path, model, ema) -> list[str]:
+    """Warm start from a shipped checkpoint's weights wherever a tensor of the same name and shape
+    exists (e.g. a latent model's transformer blocks, text encoder and planner from the pixel model);
+    returns the names of the model's tensors that keep their fresh initialisation."""
+    try:
+        weights = load_file(str(checkpoint))
+    except (OSError, SafetensorError) as e:
+        raise RuntimeUserError("init", f"{checkpoint}: cannot read its weights ({str(e).splitlines()[0]})") from None
+    own = model.state_dict()
+    take = {k: v.to(own[k].dtype) for k, v in weights.items() if k in own and own[k].shape == v.shape}
+    if not take:
+        raise RuntimeUserError("init", f"{checkpoint}: no weight fits this model")
+    for target in (model, ema):
+        target.load_state_dict(take, strict=False)
+    return sorted(k for k in own if k not in take)
+
+
 @torch.no_grad()
 def ema_update(ema, model, step: int, tr: dict) -> None:
     decay = tr["ema"]
@@ -231,8 +310,12 @@ def ema_update(ema, model, step: int, tr: dict) -> None:
 
 def train(config: str, out: str, resume: bool = False, max_steps: int | None = None,
           max_minutes: float | None = None, device: str = "auto", quiet: bool = False,
-          init: str | None = None) -> dict:
+          init: str | None = None, latents: str | None = None) -> dict:
     cfg, tr = load_config(config)
+    if cfg.autoencoder and not latents:
+        raise RuntimeUserError("config", f"{config}: a latent model trains on a latent cache (--latents DIR)")
+    if latents and not Path(latents).is_dir():
+        raise RuntimeUserError("data", f"{latents}: latent cache folder not found")
     out_p = Path(out)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank = int(os.environ.get("RANK", "0"))
@@ -266,7 +349,13 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     elif init:
         if has_state:
             raise RuntimeUserError("init", f"{out}: already has a training state (add --resume to continue it)")
-        step, elapsed = init_from(Path(init), model, ema)
+        if init.endswith(".safetensors"):  # a shipped checkpoint: take what fits (a new space's blocks)
+            skipped = init_matching(Path(init), model, ema)
+            if rank == 0 and not quiet:
+                print(f"warm start from {init}; new (not taken): {', '.join(skipped) or 'nothing'}", file=sys.stderr)
+            step, elapsed = 0, 0.0
+        else:
+            step, elapsed = init_from(Path(init), model, ema)
         # the step count goes on (fresh data, an honest total); warmup and EMA start again from here
         tr = {**tr, "warmup_start": step, "ema_start": step}
     elif resume:
@@ -277,7 +366,8 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     schedule = Schedule.cosine() if cfg.schedule == "cosine" else Schedule.linear()
     end = tr["steps"] if max_steps is None else min(tr["steps"], step + max_steps)
-    loader = DataLoader(ToyClips(cfg, tr, step, rank), batch_size=None, num_workers=tr["workers"],
+    data = LatentClips(cfg, tr, step, rank, latents) if cfg.autoencoder else ToyClips(cfg, tr, step, rank)
+    loader = DataLoader(data, batch_size=None, num_workers=tr["workers"],
                         persistent_workers=False, prefetch_factor=2 if tr["workers"] else None)
     amp = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)) if tr["autocast"] else nullcontext
 
@@ -317,7 +407,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
             assert s == step, (s, step)
             x0, ids, known = x0.to(dev), ids.to(dev), known.to(dev)
             cond = torch.cat([ids.float(), layout.to(dev).flatten(1)], dim=1) if cfg.layout else ids
-            frame_idx = torch.arange(cfg.frames, device=dev)
+            frame_idx = torch.arange(cfg.frames, device=dev)  # known first frames (i2v, extend)
             known_mask = (frame_idx[None, :] < known[:, None]).view(-1, 1, cfg.frames, 1, 1)
             g = torch.Generator(device="cpu").manual_seed(hash_seed(tr["seed"], step, rank))
             for grp in opt.param_groups:
@@ -378,7 +468,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--init", help="warm start from another run folder's weights (fresh optimizer)")
+    ap.add_argument("--init", help="warm start from another run folder's weights (fresh optimizer), or from "
+                                   "a checkpoint .safetensors: every tensor whose name and shape fit")
+    ap.add_argument("--latents", help="latent cache folder (latent models; model_runtime/latent_cache.py)")
     ap.add_argument("--max-steps", type=int, default=None, help="stop after this many more steps")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop (and save) after this long")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -388,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         res = train(args.config, args.out, args.resume, args.max_steps, args.max_minutes, args.device,
-                    init=args.init)
+                    init=args.init, latents=args.latents)
     except RuntimeUserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -43,13 +43,35 @@ class UViTConfig:
     layout: bool = False
     # the diffusion noise is anchored to the world and the subject by the layout (anchored_noise.py)
     anchored_noise: bool = False
+    # latent models: the autoencoder (assets/models/NAME) whose latents this model denoises, and the
+    # latent frame (height, width) of every aspect it makes; the first aspect is the default. Pixel
+    # models leave both empty and make square `size` frames.
+    autoencoder: str = ""
+    aspects: dict = field(default_factory=dict)
+    # "learned": a learned table for one grid (pixel models); "sincos": fixed sin-cos of each token's
+    # place in frame heights (the same place means the same code at every aspect) + learned extras
+    pos_embed: str = "learned"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.patch = tuple(int(p) for p in self.patch)
         pt, ph, pw = self.patch
-        if self.frames % pt or self.size % ph or self.size % pw:
-            raise ValueError(f"frames {self.frames} and size {self.size} must be multiples of the patch {self.patch}")
+        if not isinstance(self.aspects, dict) or any(
+                not (isinstance(v, list | tuple) and len(v) == 2 and all(isinstance(n, int) and n > 0 for n in v))
+                for v in self.aspects.values()):
+            raise ValueError("aspects must map an aspect name to [height, width] in latent pixels")
+        self.aspects = {str(k): [int(n) for n in v] for k, v in self.aspects.items()}
+        if self.aspects and not self.autoencoder:
+            raise ValueError("aspects are for latent models: name the autoencoder too")
+        if self.pos_embed not in ("learned", "sincos"):
+            raise ValueError(f"pos_embed must be 'learned' or 'sincos', got {self.pos_embed!r}")
+        if len(self.aspects) > 1 and self.pos_embed != "sincos":
+            raise ValueError("a model of several aspects needs pos_embed 'sincos' (one learned table fits one grid)")
+        for aspect in self.aspect_names:
+            h, w = self.frame_shape(aspect)
+            if self.frames % pt or h % ph or w % pw:
+                raise ValueError(f"frames {self.frames} and the {aspect} frame {h}×{w} must be multiples of the "
+                                 f"patch {self.patch}")
         if self.prediction not in ("eps", "v"):
             raise ValueError(f"prediction must be 'eps' or 'v', got {self.prediction!r}")
         if self.anchored_noise and not self.layout:
@@ -58,9 +80,28 @@ class UViTConfig:
             raise ValueError(f"width {self.width} must be a multiple of heads {self.heads}")
 
     @property
+    def aspect_names(self) -> list[str]:
+        return list(self.aspects) if self.aspects else ["1:1"]
+
+    @property
+    def default_aspect(self) -> str:
+        return self.aspect_names[0]
+
+    def frame_shape(self, aspect: str | None = None) -> tuple[int, int]:
+        """(height, width) of a frame in model space (latent pixels for latent models) at `aspect`."""
+        aspect = aspect or self.default_aspect
+        if not self.aspects:
+            if aspect != "1:1":
+                raise KeyError(aspect)
+            return self.size, self.size
+        h, w = self.aspects[aspect]
+        return h, w
+
+    @property
     def grid(self) -> tuple[int, int, int]:
         pt, ph, pw = self.patch
-        return self.frames // pt, self.size // ph, self.size // pw
+        h, w = self.frame_shape()
+        return self.frames // pt, h // ph, w // pw
 
     @property
     def num_patches(self) -> int:
@@ -107,6 +148,34 @@ def sincos_3d(grid: tuple[int, int, int], dim: int) -> torch.Tensor:
         parts.append(emb.reshape(shape).expand(gt, gh, gw, d_axis))
     pe = torch.cat(parts, dim=-1).reshape(gt * gh * gw, -1)
     return F.pad(pe, (0, dim - pe.shape[1]))
+
+
+def sincos_positions(positions: tuple[torch.Tensor, torch.Tensor, torch.Tensor], dim: int) -> torch.Tensor:
+    """Sin-cos codes of continuous positions along t, y and x (one 1-D tensor each): (nt·ny·nx)×dim,
+    a third of the channels per axis, as sincos_3d but at any (fractional) place."""
+    d_axis = (dim // 6) * 2
+    sizes = [len(p) for p in positions]
+    parts = []
+    for axis, pos in enumerate(positions):
+        freqs = 1.0 / (10000 ** (torch.arange(d_axis // 2, dtype=torch.float32) / max(d_axis // 2, 1)))
+        ang = pos.float()[:, None] * freqs[None]
+        emb = torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
+        shape = [1, 1, 1, d_axis]
+        shape[axis] = len(pos)
+        parts.append(emb.reshape(shape).expand(*sizes, d_axis))
+    pe = torch.cat(parts, dim=-1).reshape(-1, 3 * d_axis)
+    return F.pad(pe, (0, dim - pe.shape[1]))
+
+
+def token_places(grid: tuple[int, int, int], unit: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Token places for sincos_positions: frame index along t, and along y and x the offset of the
+    token's centre from the frame's centre in frame heights times `unit` (tokens per frame height at
+    the default aspect), so a place in the frame has one code at every aspect."""
+    gt, gh, gw = grid
+    t = torch.arange(gt, dtype=torch.float32)
+    y = (torch.arange(gh, dtype=torch.float32) + 0.5 - gh / 2) / gh * unit
+    x = (torch.arange(gw, dtype=torch.float32) + 0.5 - gw / 2) / gh * unit
+    return t, y, x
 
 
 class Attention(nn.Module):
@@ -158,9 +227,13 @@ class UViT(nn.Module):
         self.time_embed = nn.Sequential(nn.Linear(d, 4 * d), nn.SiLU(), nn.Linear(4 * d, d))
         self.context_embed = nn.Linear(cfg.text_width, d)
         n_extra = 1 + cfg.text_len
-        pos = torch.zeros(1, cfg.num_tokens, d)
-        pos[0, n_extra:] = sincos_3d(cfg.grid, d)
-        self.pos_embed = nn.Parameter(pos)  # learned, starting from space-time sin-cos
+        if cfg.pos_embed == "learned":
+            pos = torch.zeros(1, cfg.num_tokens, d)
+            pos[0, n_extra:] = sincos_3d(cfg.grid, d)
+            self.pos_embed = nn.Parameter(pos)  # learned, starting from space-time sin-cos
+        else:
+            self.extra_pos = nn.Parameter(torch.zeros(1, n_extra, d))  # time and text tokens
+            self._pos_cache: dict = {}
         half = cfg.depth // 2
         a = cfg.adaln
         self.in_blocks = nn.ModuleList(Block(d, cfg.heads, cfg.mlp_ratio, adaln=a) for _ in range(half))
@@ -191,9 +264,21 @@ class UViT(nn.Module):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
 
-    def unpatchify(self, x: torch.Tensor) -> torch.Tensor:
+    def positions(self, grid: tuple[int, int, int], device) -> torch.Tensor:
+        """1×N×D position codes of every token for a video of this token grid."""
+        if self.cfg.pos_embed == "learned":
+            if tuple(grid) != self.cfg.grid:
+                raise ValueError(f"this model's learned positions fit the grid {self.cfg.grid}, not {tuple(grid)}")
+            return self.pos_embed
+        key = (tuple(grid), str(device))
+        if key not in self._pos_cache:
+            unit = self.cfg.grid[1]
+            self._pos_cache[key] = sincos_positions(token_places(grid, unit), self.cfg.width).to(device)[None]
+        return torch.cat([self.extra_pos, self._pos_cache[key].to(self.extra_pos.dtype)], dim=1)
+
+    def unpatchify(self, x: torch.Tensor, grid: tuple[int, int, int] | None = None) -> torch.Tensor:
         cfg = self.cfg
-        gt, gh, gw = cfg.grid
+        gt, gh, gw = grid or cfg.grid
         pt, ph, pw = cfg.patch
         b = x.shape[0]
         x = x.reshape(b, gt, gh, gw, cfg.channels, pt, ph, pw)
@@ -206,10 +291,12 @@ class UViT(nn.Module):
         if (maps is not None) != self.cfg.layout:
             raise ValueError("layout maps are needed exactly when the config has layout")
         inp = x if maps is None else torch.cat([x, maps.to(x.dtype)], dim=1)
+        pt, ph, pw = self.cfg.patch
+        grid = (x.shape[2] // pt, x.shape[3] // ph, x.shape[4] // pw)
         patches = self.patch_embed(inp).flatten(2).transpose(1, 2)  # B×N×D
         t_tok = self.time_embed(timestep_embedding(t, self.cfg.width)).unsqueeze(1)
         c_tok = self.context_embed(context)
-        h = torch.cat([t_tok, c_tok, patches], dim=1) + self.pos_embed
+        h = torch.cat([t_tok, c_tok, patches], dim=1) + self.positions(grid, x.device)
         # the global condition for adaLN: time plus the mean of the text tokens (order-free, like the set)
         cond = (t_tok[:, 0] + c_tok.mean(dim=1)) if self.cfg.adaln else None
         skips = []
@@ -219,7 +306,7 @@ class UViT(nn.Module):
         h = self.mid_block(h, cond=cond)
         for blk in self.out_blocks:
             h = blk(h, skips.pop(), cond=cond)
-        h = self.unpatchify(self.decoder_pred(self.norm(h))[:, 1 + self.cfg.text_len :])
+        h = self.unpatchify(self.decoder_pred(self.norm(h))[:, 1 + self.cfg.text_len :], grid)
         if self.cfg.input_skip:
             h = torch.cat([h, x.to(h.dtype)], dim=1)
         return self.final_layer(h)
@@ -238,7 +325,8 @@ def forward_flops(cfg: UViTConfig) -> int:
     skip = half * n * 2 * d * d
     pt, ph, pw = cfg.patch
     patch_dim = pt * ph * pw * cfg.channels
-    voxels = cfg.frames * cfg.size * cfg.size
+    fh, fw = cfg.frame_shape()
+    voxels = cfg.frames * fh * fw
     in_dim = pt * ph * pw * (cfg.channels + (LAYOUT_CHANNELS if cfg.layout else 0))
     embed = cfg.num_patches * in_dim * d + cfg.text_len * cfg.text_width * d + d * 4 * d * 2
     head = cfg.num_patches * d * patch_dim

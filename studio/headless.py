@@ -338,8 +338,9 @@ class Render:
 
         # Nobody looks at previews here: a huge interval leaves only the first and the last.
         queue = JobQueue(self.client, folder / "media", folder,
-                         request_builder=lambda job, fps: takes.shot_request(
-                             project, folder, job.shot_id, job.params, fps),
+                         request_builder=lambda job, ready: takes.shot_request(
+                             project, folder, job.shot_id, job.params, ready.fps if ready else info.fps,
+                             ready.aspects if ready else info.aspects),
                          preview_interval_s=1e9)
         self._waiting: dict[str, asyncio.Future] = {}
         self._results: dict[str, Any] = {}

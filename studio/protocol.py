@@ -97,6 +97,9 @@ class WorkerReady:
     load_s: float = 0.0
     calibrate_s: float = 0.0
     extend_frames: int = 4  # context frames an extend clip in a chain re-uses
+    # native [height, width] of every frame aspect ("16:9", "9:16", "1:1") the model makes; the first is
+    # its default. Empty: one square size (width × height above), no aspect to ask for.
+    aspects: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class StubClient:
         self.on_ready.emit(self.info)
 
     def submit(self, job_id, request, out_dir, stem, preview_interval_s=0.0) -> None:
-        validate_request(request, self.info.frames if self.info else None)
+        validate_request(request, self.info.frames if self.info else None, self.info.aspects if self.info else None)
         assert self.state == EngineState.READY, "the queue submitted while the engine was not ready"
         self.current_job = job_id
         self.submitted.append(P.SubmitJob(job_id, dict(request), str(out_dir), stem, preview_interval_s))

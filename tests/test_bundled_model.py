@@ -33,3 +33,21 @@ def test_clip_background_matches_its_prompt(gen, background, prompt):
     clip = gen.generate(GenerationRequest(prompt=prompt, seed=1, steps=20))
     assert clip.shape == (gen.cfg.frames, gen.cfg.size, gen.cfg.size, 3) and clip.dtype == np.uint8
     assert measure_clip(clip)["background"] == background
+
+
+def test_bundled_model_follows_heldout_prompts(gen):
+    """The quality gate: on held-out triples (never rendered for training) the model's clips meet
+    floors for size, motion and camera, not only background. Measured on the card's 64 clips the model
+    is at 88 / 95 / 94 %; a model whose planner is replaced by zeros falls to 28 % size and 14 % motion."""
+    from model_runtime.evaluate import evaluate_clips
+
+    rng = np.random.default_rng(2026)
+    scenes = [tw.sample_scene(rng, "heldout") for _ in range(16)]
+    reqs = [GenerationRequest(prompt=tw.scene_prompt(s), seed=int(rng.integers(2**31)), steps=20,
+                              guidance=float(gen.cfg.extra.get("guidance", 3.0))) for s in scenes]
+    clips = gen.generate_batch(reqs[:8]) + gen.generate_batch(reqs[8:])
+    res = evaluate_clips(clips, scenes)["attributes"]
+    floors = {"background": 0.9, "size": 0.7, "motion": 0.7, "camera": 0.7}
+    got = {a: res[a]["adherence"] for a in floors}
+    assert all(res[a]["scored"] >= 8 for a in floors), res
+    assert all(got[a] >= f for a, f in floors.items()), got

@@ -340,3 +340,30 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, arg
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("aspect,height,width", [("16:9", 144, 256), ("9:16", 128, 72), ("1:1", 144, 144),
+                                                 ("9:16", 144, 81)])
+def test_frames_of_every_aspect_show_the_same_world(aspect, height, width):
+    """A wider (or narrower) frame shows more (or less) of the same world at the sides: its centre
+    columns are the square frame's, at any camera move."""
+    scene = tw.Scene(5, 2, 3, 2, 2, 5)  # a close-up sailboat moving right on the sea, camera zooms in
+    square = tw.render(scene, 4, size=height, frames=4)
+    clip = tw.render(scene, 4, size=height, frames=4, aspect=aspect)
+    assert clip.shape == (4, height, width, 3)
+    if (height - width) % 2:  # an odd width's pixels sit half a pixel off the square frame's
+        return
+    lo = abs(width - height) // 2
+    if width >= height:
+        assert np.abs(clip[:, :, lo:lo + height].astype(int) - square).max() <= 1
+    else:
+        assert np.abs(square[:, :, lo:lo + width].astype(int) - clip).max() <= 1
+
+
+def test_renderer_cli_writes_any_aspect(tmp_path):
+    out = tmp_path / "x.npy"
+    assert tw.main(["--prompt", "wide shot of a panda", "--seed", "2", "--aspect", "16:9", "--height", "72",
+                    "--out", str(out)]) == 0
+    assert np.load(out).shape == (16, 72, 128, 3)
+    with pytest.raises(SystemExit):
+        tw.main(["--prompt", "x", "--aspect", "4:3", "--out", str(out)])

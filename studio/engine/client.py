@@ -140,7 +140,7 @@ class EngineClient:
     def submit(self, job_id: str, request: dict[str, Any], out_dir: str | Path, stem: str,
                preview_interval_s: float = 0.0) -> None:
         """Send one job. Bad parameters raise StudioError here and never reach the worker."""
-        validate_request(request, self.info.frames if self.info else None)
+        validate_request(request, self.info.frames if self.info else None, self.info.aspects if self.info else None)
         if self.state != EngineState.READY:
             raise StudioError("engine_busy", f"the engine cannot take a job now (it is {self.state.value})")
         out_dir = str(Path(out_dir).resolve())

@@ -29,7 +29,9 @@ REQUEST_FIELDS = (
     "video",
     "strength",
     "extend_frames",
+    "aspect",
 )
+ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0}  # frame aspects a model may make (TOYWORLD.md)
 MAX_STEPS = 1000
 MAX_GUIDANCE = 30.0
 
@@ -46,8 +48,10 @@ def _is_num(v: Any) -> bool:
     return (isinstance(v, int | float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def validate_request(req: dict[str, Any], native_frames: int | None = None) -> None:
-    """Raise StudioError (one line) for anything the worker would reject or choke on."""
+def validate_request(req: dict[str, Any], native_frames: int | None = None,
+                     aspects: list[str] | None = None) -> None:
+    """Raise StudioError (one line) for anything the worker would reject or choke on. `aspects`: the
+    frame aspects the model makes (None: not known yet, any of ASPECTS)."""
     unknown = sorted(set(req) - set(REQUEST_FIELDS))
     if unknown:
         raise _bad(f"unknown generation parameter(s): {', '.join(unknown)}")
@@ -81,6 +85,10 @@ def validate_request(req: dict[str, Any], native_frames: int | None = None) -> N
     if not _is_int(k) or k < 1 or (native_frames is not None and k >= native_frames):
         upper = f" and below {native_frames}" if native_frames else ""
         raise _bad(f"extend_frames must be a whole number of at least 1{upper}, got {k!r}")
+    aspect = req.get("aspect")
+    allowed = list(aspects) if aspects else list(ASPECTS)
+    if aspect is not None and aspect not in allowed:
+        raise _bad(f"this model makes no {aspect!r} frames (choose {', '.join(allowed)})")
     if mode == "i2v":
         _check_file(req.get("image"), "image-to-video needs a reference image", "reference image")
     if mode in ("extend", "v2v"):
@@ -111,9 +119,22 @@ def compose_prompt(p: GenParams) -> str:
     return ", ".join(x for x in parts if x)
 
 
-def request_from_params(p: GenParams, project_dir: str | Path | None, fps: float) -> dict[str, Any]:
+def nearest_aspect(width: int, height: int, aspects: list[str] | dict | None) -> str | None:
+    """The model's frame aspect closest to a width × height frame (by log ratio): what a film of that
+    size asks the model for, so it is filled rather than pillarboxed. None when the model has no
+    choice of aspect."""
+    names = [a for a in (aspects or []) if a in ASPECTS]
+    if not names or width <= 0 or height <= 0:
+        return None
+    want = math.log(width / height)
+    return min(names, key=lambda a: abs(math.log(ASPECTS[a]) - want))
+
+
+def request_from_params(p: GenParams, project_dir: str | Path | None, fps: float,
+                        aspect: str | None = None) -> dict[str, Any]:
     """A shot's GenParams -> the worker's request dict. `fps` is the model's native frame rate: the
-    duration becomes a frame count there (the studio conforms to the project rate on assembly)."""
+    duration becomes a frame count there (the studio conforms to the project rate on assembly).
+    `aspect`: the model's frame aspect to ask for (nearest_aspect), or None for its default."""
 
     def resolve(rel: str | None) -> str | None:
         if not rel:
@@ -133,6 +154,8 @@ def request_from_params(p: GenParams, project_dir: str | Path | None, fps: float
         "frames": max(1, round(p.duration * fps)),
         "mode": p.mode.value,
     }
+    if aspect is not None:
+        req["aspect"] = aspect
     if p.mode == Mode.IMAGE_TO_VIDEO:
         req["image"] = resolve(p.reference_image)
     elif p.mode in (Mode.EXTEND, Mode.VIDEO_TO_VIDEO):

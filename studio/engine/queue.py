@@ -28,9 +28,10 @@ from studio.project.schema import GenParams, Job, JobState
 
 FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
-# (job, native fps) -> request dict. The default resolves GenParams alone; the project layer can
-# pass one that knows the previous shot's take (continuity, extend).
-RequestBuilder = Callable[[Job, float], dict[str, Any]]
+# (job, the worker's WorkerReady or None) -> request dict. The default resolves GenParams alone; the
+# project layer can pass one that knows the previous shot's take (continuity, extend) and the
+# project's frame aspect.
+RequestBuilder = Callable[[Job, "P.WorkerReady | None"], dict[str, Any]]
 
 
 @dataclasses.dataclass
@@ -198,13 +199,13 @@ class JobQueue:
         await self._idle.wait()
 
     # ---- scheduling ----------------------------------------------------------------------------
-    def _default_request(self, job: Job, fps: float) -> dict[str, Any]:
-        return request_from_params(job.params, self.project_dir, fps)
+    def _default_request(self, job: Job, info: P.WorkerReady | None) -> dict[str, Any]:
+        return request_from_params(job.params, self.project_dir, info.fps if info else 8.0)
 
     def _check(self, job: Job) -> None:
         info = self.client.info
-        req = self.request_builder(job, info.fps if info else 8.0)
-        validate_request(req, info.frames if info else None)
+        req = self.request_builder(job, info)
+        validate_request(req, info.frames if info else None, info.aspects if info else None)
 
     def _front_index(self) -> int:
         """Front of the waiting line: after the running job and anything finished above it."""
@@ -221,7 +222,7 @@ class JobQueue:
                 continue
             info = self.client.info
             try:
-                req = self.request_builder(job, info.fps)
+                req = self.request_builder(job, info)
                 self.client.submit(job.id, req, self.media_dir, self.stem_for(job), self.preview_interval_s)
             except StudioError as e:  # e.g. the reference image was deleted since it was queued
                 self._set(job, state=JobState.FAILED, error=e.message)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.engine.params import request_from_params
+from studio.engine.params import nearest_aspect, request_from_params
 from studio.errors import StudioError
 from studio.project.choice import chosen
 from studio.project.schema import MAX_SEED, GenParams, Job, Mode, ProjectData, Take
@@ -89,10 +89,12 @@ def last_frame_png(project_dir: str | Path, take: Take) -> Path:
 
 
 def shot_request(project: ProjectData, project_dir: str | Path, shot_id: str, params: GenParams,
-                 fps: float) -> dict[str, Any]:
-    """GenParams -> request, plus the previous shot's chosen take for extend and continuity."""
+                 fps: float, aspects: list[str] | dict | None = None) -> dict[str, Any]:
+    """GenParams -> request, plus the previous shot's chosen take for extend and continuity, and the
+    model's frame aspect nearest the project's (from `aspects`, the model's; none: its default)."""
     project_dir = Path(project_dir)
-    req = request_from_params(params, project_dir, fps)
+    aspect = nearest_aspect(project.settings.width, project.settings.height, aspects)
+    req = request_from_params(params, project_dir, fps, aspect)
     ids = [s.id for s in project.shots]
     row = ids.index(shot_id) if shot_id in ids else -1
     prev_take = chosen(project.shots[row - 1]) if row > 0 else None

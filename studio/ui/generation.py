@@ -88,10 +88,11 @@ class GenerationController(QObject):
         live = self.queue.live(job.id)
         return live.step / live.total if live is not None and live.total else job.progress
 
-    def build_request(self, job: Job, fps: float) -> dict:
+    def build_request(self, job: Job, info) -> dict:
         """GenParams → request, plus what only the project knows (the previous shot's take for
-        extend and continuity): the engine's shared rule, as the headless renderer uses it."""
-        return shot_request(self.doc.data, self.doc.path, job.shot_id, job.params, fps)
+        extend and continuity, the film's aspect): the engine's shared rule, as headless uses it."""
+        return shot_request(self.doc.data, self.doc.path, job.shot_id, job.params,
+                            info.fps if info else 8.0, info.aspects if info else None)
 
     # -- following the queue --------------------------------------------------------------------------
     def _sync_jobs(self) -> None:
