@@ -176,15 +176,19 @@ class VideoAutoencoder(nn.Module):
 
 
 @torch.no_grad()
-def fit_preview(ae: VideoAutoencoder, x: torch.Tensor) -> float:
+def fit_preview(ae: VideoAutoencoder, clips: torch.Tensor | list[torch.Tensor]) -> float:
     """Least-squares fit of the preview map: raw latents → the 8×8 mean of the decoder's own output.
-    x: B×3×T×H×W clips in [-1, 1]. Returns the fit's RMS error (in [-1, 1] units)."""
-    z = ae.encode_raw(x)
-    target = F.avg_pool2d(VideoAutoencoder._frames(ae.decode_raw(z)).float(), ae.cfg.factor)
-    zf = VideoAutoencoder._frames(z).float()
-    a = zf.permute(0, 2, 3, 1).reshape(-1, zf.shape[1])
+    clips: B×3×T×H×W in [-1, 1] (or a list of them, of any sizes). Returns the fit's RMS error."""
+    rows, targets = [], []
+    for x in clips if isinstance(clips, list) else [clips]:
+        z = ae.encode_raw(x)
+        target = F.avg_pool2d(VideoAutoencoder._frames(ae.decode_raw(z)).float(), ae.cfg.factor)
+        zf = VideoAutoencoder._frames(z).float()
+        rows.append(zf.permute(0, 2, 3, 1).reshape(-1, zf.shape[1]))
+        targets.append(target.permute(0, 2, 3, 1).reshape(-1, 3))
+    a = torch.cat(rows)
     a = torch.cat([a, torch.ones(len(a), 1)], dim=1)
-    y = target.permute(0, 2, 3, 1).reshape(-1, 3)
+    y = torch.cat(targets)
     sol = torch.linalg.lstsq(a, y).solution  # (C+1)×3
     ae.preview.weight.copy_(sol[:-1].T.reshape(3, -1, 1, 1))
     ae.preview.bias.copy_(sol[-1])
@@ -192,11 +196,12 @@ def fit_preview(ae: VideoAutoencoder, x: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def fit_normalisation(ae: VideoAutoencoder, x: torch.Tensor) -> None:
-    """Per-channel shift and scale so that encoded toy-world clips have zero mean and unit variance."""
-    z = ae.encode_raw(x).float()
-    mean = z.mean(dim=(0, 2, 3, 4))
-    std = z.std(dim=(0, 2, 3, 4)).clamp_min(1e-4)
+def fit_normalisation(ae: VideoAutoencoder, clips: torch.Tensor | list[torch.Tensor]) -> None:
+    """Per-channel shift and scale so that encoded clips (B×3×T×H×W, or a list of any sizes) have zero
+    mean and unit variance: the scale the diffusion schedule assumes."""
+    z = torch.cat([ae.encode_raw(x).float().transpose(0, 1).flatten(1)
+                   for x in (clips if isinstance(clips, list) else [clips])], dim=1)  # C×N
+    mean, std = z.mean(dim=1), z.std(dim=1).clamp_min(1e-4)
     ae.cfg.shift = [float(v) for v in mean]
     ae.cfg.scale = [float(v) for v in 1.0 / std]
     ae.shift.copy_(mean.view_as(ae.shift))

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from model_runtime import toyworld as tw
+from model_runtime.camera_motion import _accumulate, classify_camera, estimate_camera  # noqa: F401 (re-exported)
 
 ATTRS = ("subject", "color", "background", "size", "motion", "camera", "consistency")
 
@@ -85,91 +86,6 @@ def _subject_mask(f: np.ndarray, fit: np.ndarray):
     thr = max(SUBJECT_THRESHOLD, 0.5 * float(np.median(resid[first])))
     mask = _clean(resid > thr, 2.0 * (f.shape[1] / 32) ** 2)
     return mask, resid
-
-
-# ---- camera ---------------------------------------------------------------------------------------
-def _blur(f: np.ndarray) -> np.ndarray:
-    k = np.array([1, 2, 1], np.float32) / 4
-    g = np.pad(f, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
-    g = k[0] * g[:, :-2] + k[1] * g[:, 1:-1] + k[2] * g[:, 2:]
-    return k[0] * g[:, :, :-2] + k[1] * g[:, :, 1:-1] + k[2] * g[:, :, 2:]
-
-
-def _warp(src: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
-    """Bilinear samples of each src[p] (H×W×C float32) at pixel coordinates (px[p], py[p])."""
-    return np.stack([cv2.remap(src[p], px[p], py[p], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                     for p in range(len(src))])
-
-
-def estimate_camera(f: np.ndarray, subject: np.ndarray, iters: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """Global motion of the background between consecutive frames: content at x in frame t appears
-    at c + s_t (x - c) + d_t in frame t+1 (c = frame centre). Gauss-Newton on the brightness
-    constancy of the textured background (luminance), all frame pairs at once, with the subject
-    masked out and robust weights. Returns s (P,), d (P×2) in pixels, P = T - 1."""
-    T, H, W, _ = f.shape
-    P = T - 1
-    if P < 1:
-        return np.ones(0), np.zeros((0, 2))
-    g = _blur(f @ np.array([[0.3], [0.55], [0.15]], np.float32))
-    gx = np.zeros_like(g)
-    gy = np.zeros_like(g)
-    gx[:, :, 1:-1] = (g[:, :, 2:] - g[:, :, :-2]) / 2
-    gy[:, 1:-1] = (g[:, 2:] - g[:, :-2]) / 2
-    src = np.ascontiguousarray(np.concatenate([g[:-1], gx[:-1], gy[:-1]], axis=-1))  # frame t, gradients
-    dst = g[1:, ..., 0]
-    # the subject, its blur and a frame's motion away: 3 px around it
-    busy = np.stack([cv2.dilate(m, np.ones((7, 7), np.uint8)) for m in subject.astype(np.uint8)]).astype(bool)
-    keep = ~(busy[:-1] | busy[1:])
-    keep[:, :2] = keep[:, -2:] = False
-    keep[:, :, :2] = keep[:, :, -2:] = False
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    cx, cy = (W - 1) / 2, (H - 1) / 2
-    s = np.ones(P, np.float32)
-    d = np.zeros((P, 2), np.float32)
-    for _ in range(iters):
-        inv = (1 / s)[:, None, None]
-        px = cx + (xx[None] - cx - d[:, 0, None, None]) * inv
-        py = cy + (yy[None] - cy - d[:, 1, None, None]) * inv
-        smp = _warp(src, px.astype(np.float32), py.astype(np.float32))
-        inside = (px > 1) & (px < W - 2) & (py > 1) & (py < H - 2) & keep
-        e = smp[..., 0] - dst
-        # robust weights: what the background model cannot explain (a missed part of the subject)
-        # must not pull the estimate
-        w = inside / np.maximum(1.0, np.abs(e) / 8.0)
-        fx, fy = smp[..., 1] * inv * w, smp[..., 2] * inv * w
-        J = np.stack([fx * (px - cx) + fy * (py - cy), fx, fy], axis=-1).reshape(P, -1, 3)
-        JtJ = np.matmul(J.transpose(0, 2, 1), J) + 1e-2 * np.eye(3, dtype=np.float32)
-        Jte = np.matmul(J.transpose(0, 2, 1), (e * w).reshape(P, -1, 1))
-        step = np.linalg.solve(JtJ, Jte)[..., 0]  # J here is -dE/dp, hence no minus sign
-        step = np.clip(step, [-0.05, -1.5, -1.5], [0.05, 1.5, 1.5])
-        s = s + step[:, 0]
-        d = d + step[:, 1:]
-        if np.abs(step).max() < 2e-3:
-            break
-    return s, d
-
-
-def _accumulate(s: np.ndarray, d: np.ndarray):
-    """Cumulative transform from frame 0: x_t = c + S_t (x_0 - c) + D_t."""
-    T = len(s) + 1
-    S = np.ones(T)
-    D = np.zeros((T, 2))
-    for t in range(T - 1):
-        S[t + 1] = s[t] * S[t]
-        D[t + 1] = s[t] * D[t] + d[t]
-    return S, D
-
-
-def classify_camera(S: np.ndarray, D: np.ndarray, H: int) -> int:
-    zoom = math.log(S[-1]) if len(S) else 0.0
-    if abs(zoom) > 0.5 * math.log(tw.ZOOM):
-        return 5 if zoom > 0 else 6
-    dx, dy = D[-1] / H if len(D) else (0.0, 0.0)
-    if max(abs(dx), abs(dy)) < 0.5 * tw.TRAVEL:
-        return 0
-    if abs(dx) >= abs(dy):
-        return 1 if dx > 0 else 2   # content moving right: the camera pans left
-    return 3 if dy > 0 else 4       # content moving down: the camera tilts up
 
 
 # ---- subject geometry -----------------------------------------------------------------------------
@@ -290,6 +206,12 @@ def _shape(f: np.ndarray, fit: np.ndarray, box: np.ndarray, color: np.ndarray, w
 
 
 # ---- the measurement ------------------------------------------------------------------------------
+def subject_mask(clip: np.ndarray) -> np.ndarray:
+    """T×H×W: the pixels the scorer reads as the subject (far from the local background)."""
+    f = np.asarray(clip).astype(np.float32)
+    return _subject_mask(f, _local_background(f, _BG[_background_class(f)]))[0]
+
+
 def measure_clip(clip: np.ndarray) -> dict:
     """Everything the scorer reads from a clip (uint8 T×H×W×3, at its native size)."""
     clip = np.asarray(clip)
@@ -374,6 +296,22 @@ def score_clip(clip: np.ndarray, scene: tw.Scene, measured: dict | None = None) 
     return out
 
 
+def background_roughness(clips, scenes, seeds) -> dict:
+    """Mean background roughness (picture_quality.roughness, the subject masked as the scorer sees it)
+    of the clips and of the renderer's clips of the same scenes and seeds at the same size and aspect."""
+    from model_runtime.picture_quality import roughness
+
+    ours, truth = [], []
+    for clip, scene, seed in zip(clips, scenes, seeds, strict=True):
+        t, h, w, _ = clip.shape
+        aspect = min(tw.ASPECTS, key=lambda a: abs(tw.frame_width(h, a) - w))
+        gt = tw.render(scene, seed, size=h, frames=t, aspect=aspect)
+        ours.append(roughness(clip, subject_mask(clip)))
+        truth.append(roughness(gt, subject_mask(gt)))
+    a, b = float(np.nanmean(ours)), float(np.nanmean(truth))
+    return {"clips": a, "renderer": b, "ratio": a / b if b > 0 else float("nan")}
+
+
 def evaluate_clips(clips, scenes) -> dict:
     """Score many clips; per-attribute adherence = correct / scored."""
     per_clip = []
@@ -415,8 +353,8 @@ def _generate(prompts: list[str], seeds: list[int], args) -> tuple[list[np.ndarr
 
     try:
         gen = Generator(checkpoint=args.checkpoint, device=args.device)
-        reqs = [GenerationRequest(prompt=p, seed=s, steps=args.steps, sampler=args.sampler, guidance=args.guidance)
-                for p, s in zip(prompts, seeds, strict=True)]
+        reqs = [GenerationRequest(prompt=p, seed=s, steps=args.steps, sampler=args.sampler, guidance=args.guidance,
+                                  aspect=args.aspect) for p, s in zip(prompts, seeds, strict=True)]
         clips: list[np.ndarray] = []
         batched = getattr(gen, "generate_batch", None)
         with tqdm(total=len(reqs), desc="generating", unit="clip", file=sys.stderr) as bar:
@@ -463,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ground-truth", action="store_true", help="score the renderer's own clips (the ceiling)")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     ap.add_argument("--batch", type=int, default=16, help="clips generated at once")
+    ap.add_argument("--aspect", choices=list(tw.ASPECTS), default=None,
+                    help="frame aspect (default: the model's own; the renderer's 1:1)")
+    ap.add_argument("--height", type=int, default=32, help="--ground-truth: frame height in pixels")
     args = ap.parse_args(argv)
     try:
         if args.n < 1 or args.batch < 1:
@@ -478,12 +419,16 @@ def main(argv: list[str] | None = None) -> int:
         prompts = [tw.scene_prompt(s, args.lang) for s in scenes]
         t0 = time.perf_counter()
         if args.ground_truth:
-            clips = [tw.render(s, k) for s, k in zip(scenes, seeds, strict=True)]
+            if not 16 <= args.height <= 1024:
+                raise EvalError("bad_argument", "--height must be between 16 and 1024")
+            clips = [tw.render(s, k, size=args.height, aspect=args.aspect or "1:1")
+                     for s, k in zip(scenes, seeds, strict=True)]
             info = {"model_id": "ground-truth renderer"}
         else:
             clips, info = _generate(prompts, seeds, args)
         t1 = time.perf_counter()
         res = evaluate_clips(clips, scenes)
+        res["roughness"] = background_roughness(clips, scenes, seeds)
         t2 = time.perf_counter()
         for c, p, k in zip(res["clips"], prompts, seeds, strict=True):
             c["prompt"], c["seed"] = p, k
@@ -497,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{what}, split {args.split}, {args.n} clips "
           f"(generate {t1 - t0:.1f} s, score {t2 - t1:.1f} s)")
     print(_table(res))
+    r = res["roughness"]
+    print(f"background roughness {r['clips']:.2f}, the renderer's {r['renderer']:.2f} at the same size: {r['ratio']:.2f}×")
     if out is not None:
         settings = {k: getattr(args, k) for k in ("split", "n", "steps", "sampler", "guidance", "seed", "lang",
                                                   "checkpoint", "ground_truth")}

@@ -113,7 +113,7 @@ def load_state(out: Path, ae, opt) -> tuple[int, float]:
 
 
 def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minutes: float | None = None,
-          device: str = "cpu", quiet: bool = False) -> dict:
+          device: str = "cpu", quiet: bool = False, max_steps: int | None = None) -> dict:
     out_p = Path(out)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -137,6 +137,7 @@ def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minut
     net = torch.nn.parallel.DistributedDataParallel(ae) if world > 1 else ae
     loader = DataLoader(Crops(tr, step, rank), batch_size=None, num_workers=tr["workers"],
                         prefetch_factor=2 if tr["workers"] else None)
+    end = tr["steps"] if max_steps is None else min(tr["steps"], step + max_steps)
     stop = {"now": False}
     handlers = {s: signal.signal(s, lambda *_: stop.update(now=True)) for s in (signal.SIGINT, signal.SIGTERM)} \
         if threading_main() else {}
@@ -145,7 +146,7 @@ def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minut
     amp = torch.autocast(dev.type, dtype=torch.bfloat16) if dev.type in ("cpu", "cuda") else nullcontext()
     try:
         it = iter(loader)
-        while step < tr["steps"]:
+        while step < end:
             s, x = next(it)
             assert s == step, (s, step)
             x = x.to(dev)
@@ -174,7 +175,7 @@ def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minut
                 flag = torch.tensor([float(halt)], device=dev)
                 dist.all_reduce(flag)
                 halt = bool(flag.item() > 0)
-            if rank == 0 and (now - last > tr["checkpoint_minutes"] * 60 or step == tr["steps"] or halt):
+            if rank == 0 and (now - last > tr["checkpoint_minutes"] * 60 or step == end or halt):
                 save_state(out_p, step, ae, opt, tr, elapsed + now - t0)
                 last = now
             if halt:
@@ -187,6 +188,36 @@ def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minut
     return {"step": step, "loss": float(np.mean(losses[-50:])) if losses else math.nan}
 
 
+def release(run: Path, dest: Path | None = None, n: int = 48, seed: int = 1) -> Path:
+    """Ship a run's autoencoder: fit its latent normalisation and its preview map on training-split
+    clips at every native aspect, then save it (fp16) to `dest` (default assets/models/vstudio-ae)."""
+    ae = aem.VideoAutoencoder(aem.AEConfig.from_dict(_run_config(run)))
+    d = run / "state"
+    ae.load_state_dict(load_file(str(d / "model.safetensors")))
+    ae.eval()
+    meta = json.loads((d / "state.json").read_text())
+    rng = np.random.default_rng([seed, 5])
+    clips = []
+    for i in range(n):
+        aspect, height = NATIVE[i % len(NATIVE)]
+        scene = toyworld.sample_scene(rng, "train")
+        clips.append(toyworld.render(scene, int(rng.integers(2**31)), size=height, frames=4, aspect=aspect))
+    xs = [aem.to_model_space(c) for c in clips]
+    aem.fit_normalisation(ae, xs)
+    err = aem.fit_preview(ae, xs)
+    out = dest or aem.ASSETS / aem.DEFAULT_NAME
+    aem.save(ae, out, meta={"step": meta["step"], "train": meta["train"], "elapsed_s": meta["elapsed_s"],
+                            "preview_rms": err}, half=True)
+    return out.with_suffix(".safetensors")
+
+
+def _run_config(run: Path) -> dict:
+    d = run / "state" / "state.json"
+    if not d.exists():
+        raise RuntimeUserError("release", f"{run}: no saved autoencoder state")
+    return json.loads(d.read_text())["model"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m model_runtime.train_autoencoder", description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
@@ -197,11 +228,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--release", action="store_true", help="ship the run in --out to assets/models/ (fits the "
+                                                          "latent normalisation and the preview map first)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     tr = {**DEFAULTS, "steps": args.steps, "batch": args.batch}
     try:
+        if args.release:
+            path = release(Path(args.out))
+            print(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
+            return 0
         res = train(args.out, tr, aem.AEConfig(latent_channels=args.latent_channels), args.resume,
                     args.max_minutes, args.device)
     except RuntimeUserError as e:

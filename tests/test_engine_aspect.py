@@ -39,3 +39,31 @@ def test_an_aspect_the_model_does_not_make_is_refused():
         validate_request({"prompt": "x", "aspect": "4:3"})
     with pytest.raises(StudioError, match="no '9:16' frames"):
         validate_request({"prompt": "x", "aspect": "9:16"}, 16, ["16:9"])
+
+
+def test_a_worker_with_a_latent_model_reports_and_makes_every_aspect(tmp_path):
+    """End to end through a real worker: the ready message lists the native size of each aspect, and
+    a job that asks for 9:16 gets portrait frames at that size."""
+    import asyncio
+    import json
+
+    import numpy as np
+    from engine_helpers import Recorder, run, tiny_options
+
+    from studio.engine.client import EngineClient
+    from tests.conftest import ROOT
+
+    cfg = json.loads((ROOT / "configs" / "toy_latent.json").read_text())["model"]
+    cfg.update(frames=8, width=32, depth=1, heads=2, text_width=16, text_layers=1)
+    loop = asyncio.new_event_loop()
+    client = EngineClient(tiny_options(config=cfg))
+    rec = Recorder(client)
+    try:
+        info = run(loop, client.start())
+        assert info.aspects == ALL and (info.height, info.width) == (144, 256)
+        client.submit("portrait", {"prompt": "a red ball", "steps": 1, "aspect": "9:16"}, tmp_path, "p")
+        _, done, _ = run(loop, rec.wait_for("on_done", "portrait"))
+        assert np.load(done.files["frames"]).shape == (8, 256, 144, 3)
+    finally:
+        run(loop, client.stop())
+        loop.close()
