@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extend", help="clip (.npy/.mp4) whose last frames open the new one")
     ap.add_argument("--video", help="source clip for video-to-video")
     ap.add_argument("--strength", type=float, default=0.6, help="video-to-video noise strength (0, 1]")
+    ap.add_argument("--aspect", default=None, choices=["16:9", "9:16", "1:1"],
+                    help="frame aspect (default: the model's first, 16:9 for a latent model); the model's "
+                         "native size for it is written")
     ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--random-init", action="store_true", help="untrained model, for plumbing tests")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -86,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             gen.info.get("config", {}).get("extra", {}).get("guidance", 3.0))
         req = GenerationRequest(prompt=args.prompt, negative_prompt=args.negative_prompt, seed=args.seed,
                                 steps=args.steps, sampler=args.sampler, guidance=guidance, frames=args.frames,
-                                mode=modes[0] if modes else "t2v", image=image, video=video, strength=args.strength)
-        req.validate(gen.cfg.frames)
+                                mode=modes[0] if modes else "t2v", image=image, video=video, strength=args.strength,
+                                aspect=args.aspect)
+        req.validate(gen.cfg.frames, gen.cfg.aspect_names)
         unknown = gen.unknown_words(args.prompt)
         if unknown:
             print(f"warning: words the model does not know (ignored): {', '.join(unknown)}", file=sys.stderr)

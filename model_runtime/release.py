@@ -2,6 +2,8 @@
 its evaluation table.
 
     python -m model_runtime.release --run runs/toy_small [--n 64] [--guidance 3] [--no-eval]
+    python -m model_runtime.release --run runs/toy_latent --name vstudio-toy-v2 --aspect 16:9   (a latent model;
+        its autoencoder must already be in assets/models: `train_autoencoder --release`)
 """
 
 from __future__ import annotations
@@ -37,7 +39,16 @@ ANCHORED = """
 ATTRS = ("background", "color", "size", "subject", "motion", "camera", "consistency")
 
 
-def run_evals(checkpoint: Path, n: int, guidance: float, splits=("heldout", "train")) -> dict:
+LATENT = """
+- Latent space: a frame-wise convolutional autoencoder (`{ae}`, {ae_params:.2f} M parameters, 8× per side,
+  {c} channels; `model_runtime/autoencoder.py`) turns each frame into latents; the U-ViT denoises
+  them at native 16:9, 9:16 and 1:1 ({sizes}), one model for all three (aspect buckets in training,
+  sin-cos positions by place in the frame so every grid shares them). Live previews are a linear
+  latent → RGB map fitted to the decoder."""
+
+
+def run_evals(checkpoint: Path, n: int, guidance: float, splits=("heldout", "train"),
+              aspect: str | None = None) -> dict:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for split in splits:
@@ -45,7 +56,7 @@ def run_evals(checkpoint: Path, n: int, guidance: float, splits=("heldout", "tra
                 out = Path(tmp) / f"{split}-{sampler}-{steps}.json"
                 code = evaluate.main(["--checkpoint", str(checkpoint), "--split", split, "--n", str(n),
                                       "--steps", str(steps), "--sampler", sampler, "--guidance", str(guidance),
-                                      "--json", str(out), "--batch", "32"])
+                                      "--json", str(out), "--batch", "32"] + (["--aspect", aspect] if aspect else []))
                 if code:
                     raise SystemExit(code)
                 doc = json.loads(out.read_text())
@@ -54,18 +65,61 @@ def run_evals(checkpoint: Path, n: int, guidance: float, splits=("heldout", "tra
                     "adherence": {a: v["adherence"] for a, v in doc["attributes"].items()},
                     "scored": {a: v["scored"] for a, v in doc["attributes"].items()},
                     "generate_s": doc["timings"]["generate_s"],
+                    "roughness": doc.get("roughness", {}).get("ratio"),
                 }
     return results
 
 
+def seam_figures(checkpoint: Path, n: int, guidance: float, aspect: str | None = None, seed: int = 0) -> dict:
+    """How visible the seams are (picture_quality.seam_drop, dB below the shot's median step PSNR; ≤ 2
+    is invisible): in 48-frame takes (a chain of clips) at every chain seam, and where a shot
+    continues the previous one (image-to-video from its last frame) at the continued shot's first step."""
+    import numpy as np
+
+    from model_runtime import toyworld as tw
+    from model_runtime.picture_quality import chain_seams, seam_drop
+    from model_runtime.pipeline import GenerationRequest, Generator
+
+    gen = Generator(checkpoint=str(checkpoint))
+    rng = np.random.default_rng([seed, 48])
+    chain, cont = [], []
+    for _ in range(n):
+        scene = tw.sample_scene(rng, "heldout")
+        prompt, s = tw.scene_prompt(scene), int(rng.integers(2**31))
+        take = gen.generate(GenerationRequest(prompt=prompt, seed=s, frames=48, guidance=guidance, aspect=aspect))
+        chain += seam_drop(take, chain_seams(48, gen.cfg.frames, 4))
+        nxt = gen.generate(GenerationRequest(prompt=prompt, seed=s + 1, mode="i2v", image=take[-1], guidance=guidance,
+                                             aspect=aspect))
+        cont += seam_drop(np.concatenate([take[-1:], nxt[1:]]), [1])
+
+    def summary(v):
+        return {"median_db": float(np.median(v)), "max_db": float(np.max(v)),
+                "within_2db": float(np.mean(np.asarray(v) <= 2.0)), "seams": len(v)}
+
+    return {"chain_48": summary(chain), "continuity": summary(cont)}
+
+
 def table(results: dict) -> str:
-    head = "| split | sampler | steps | " + " | ".join(ATTRS) + " | s/clip (batched 32) |"
-    rows = [head, "|" + "---|" * (len(ATTRS) + 4)]
-    for r in results.values():
+    rough = any(r.get("roughness") is not None for k, r in results.items() if k != "seams")
+    head = "| split | sampler | steps | " + " | ".join(ATTRS) + (" | roughness ×" if rough else "") \
+        + " | s/clip (batched 32) |"
+    rows = [head, "|" + "---|" * (len(ATTRS) + 4 + rough)]
+    for key, r in results.items():
+        if key == "seams":
+            continue
         n = max(r["scored"].values())
         cells = ["—" if r["adherence"].get(a) is None else f"{100 * r['adherence'][a]:.1f}" for a in ATTRS]
+        if rough:
+            cells.append("—" if r.get("roughness") is None else f"{r['roughness']:.2f}")
         rows.append(f"| {r['split']} | {r['sampler']} | {r['steps']} | " + " | ".join(cells)
                     + f" | {r['generate_s'] / n:.2f} |")
+    seams = results.get("seams")
+    if seams:
+        rows.append("")
+        rows.append("Seams (dB the seam's step PSNR lies below the shot's median step; ≤ 2 is invisible):")
+        for name, v in seams.items():
+            rows.append(f"- {name}: median {v['median_db']:.1f}, max {v['max_db']:.1f}, "
+                        f"{100 * v['within_2db']:.0f}% of {v['seams']} seams within 2 dB")
     return "\n".join(rows)
 
 
@@ -78,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--results", help="reuse evaluation results from this JSON instead of running them")
     ap.add_argument("--history", default="", help="how the run got here (objective or architecture changes)")
+    ap.add_argument("--aspect", default=None, help="evaluate at this aspect (latent models; default theirs)")
+    ap.add_argument("--config-name", default="configs/toy_small.json", help="the config the run trained with")
     args = ap.parse_args(argv)
     run = Path(args.run)
     src = run / "ema.safetensors"
@@ -91,19 +147,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.results:
         results = json.loads(Path(args.results).read_text())
     elif not args.no_eval:
-        results = run_evals(dst, args.n, args.guidance)
+        results = run_evals(dst, args.n, args.guidance, aspect=args.aspect)
+        results["seams"] = seam_figures(dst, max(4, args.n // 8), args.guidance, args.aspect)
         (ckpt.ASSETS / f"{args.name}.eval.json").write_text(json.dumps(results, indent=1))
     cfg = model.cfg
     tr = meta.get("train", {})
+    space = f"- Pixel space, tubelet patches {tuple(cfg.patch)}"
+    size = f"{cfg.size}×{cfg.size}"
+    if cfg.autoencoder:
+        from model_runtime import autoencoder as aem
+
+        ae, _ = aem.load(ckpt.autoencoder_path(dst, cfg.autoencoder))
+        sizes = ", ".join(f"{w * 8}×{h * 8}" for h, w in cfg.aspects.values())
+        space = LATENT.format(ae=cfg.autoencoder, ae_params=sum(p.numel() for p in ae.parameters()) / 1e6,
+                              c=cfg.channels, sizes=sizes).strip("\n") + f"\n- Tubelet patches {tuple(cfg.patch)} (latent frames × latent pixels)"
+        h, w = cfg.frame_shape()
+        size = f"{w * 8}×{h * 8} ({cfg.default_aspect}; also {', '.join(cfg.aspect_names[1:])})"
     card = f"""# {args.name}: the bundled toy-world video model
 
 A {model.describe()['parameters'] / 1e6:.2f} M-parameter video U-ViT (text encoder included) that makes
-{cfg.frames}-frame {cfg.size}×{cfg.size} clips at {cfg.fps:g} fps of the procedural world in
+{cfg.frames}-frame {size} clips at {cfg.fps:g} fps of the procedural world in
 `../shared/TOYWORLD.md`, from English or Chinese prompts. Weights: `{args.name}.safetensors` (fp16,
 sha256 `{digest}`), config beside it in `{args.name}.json`.
 
 ## Model
-- Pixel space, tubelet patches {tuple(cfg.patch)} → {cfg.num_tokens} tokens (1 time, {cfg.text_len} text,
+{space} → {cfg.num_tokens} tokens (1 time, {cfg.text_len} text,
   {cfg.num_patches} video); width {cfg.width}, depth {cfg.depth} ({cfg.depth // 2} in-blocks, 1 middle,
   {cfg.depth // 2} out-blocks with long skips), {cfg.heads} heads, MLP ×{cfg.mlp_ratio:g}; 3×3×3 conv after unpatchify{
   ' (which also sees the noisy input)' if cfg.input_skip else ''}.{ADALN if cfg.adaln else ''}{LAYOUT if cfg.layout else ''}{
@@ -115,7 +183,7 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
 - {model.describe()['flops_per_forward'] / 1e9:.2f} GFLOPs per forward at batch 1.
 
 ## Training recipe and cost
-- Command: `python -m model_runtime.train --config configs/toy_small.json --out {run.as_posix()}` (resumed
+- Command: `python -m model_runtime.train --config {args.config_name} --out {run.as_posix()}` (resumed
   in stretches with `--resume`).
 - Data: clips rendered on the fly from the training split (held-out subject/color/background triples
   never rendered); each prompt slot left out with p={tr.get('p_drop_slot')}, condition dropped with
@@ -129,7 +197,7 @@ sha256 `{digest}`), config beside it in `{args.name}.json`.
 
 ## Evaluation
 `python -m model_runtime.evaluate --checkpoint assets/models/{args.name}.safetensors --split SPLIT --n {args.n}
---steps S --sampler M --guidance {args.guidance:g}`: adherence in % per attribute as TOYWORLD.md scores it
+--steps S --sampler M --guidance {args.guidance:g}{' --aspect ' + args.aspect if args.aspect else ''}`: adherence in % per attribute as TOYWORLD.md scores it
 ({args.n} clips per row; the renderer's own clips score ≥ 98% on every attribute). `subject` is the
 shape where it is decidable; `consistency` is color and size stable over the frames.
 

@@ -34,7 +34,7 @@ from model_runtime.train import _flat_optimizer, _restore_optimizer, hash_seed, 
 NATIVE = tuple(aem.NATIVE_HEIGHTS.items())  # (aspect, native height)
 
 DEFAULTS = {"batch": 32, "crop": 64, "lr": 1e-3, "steps": 8000, "seed": 0, "latent_l2": 1e-4,
-            "latent_noise": 0.1, "mse_weight": 1.0, "checkpoint_minutes": 4.0, "workers": 1}
+            "latent_noise": 0.1, "mse_weight": 1.0, "checkpoint_minutes": 4.0, "workers": 1, "freeze_encoder": False}
 
 
 def training_crops(rng: np.random.Generator, n: int, crop: int) -> np.ndarray:
@@ -71,7 +71,11 @@ class Crops(IterableDataset):
 def loss_fn(ae: aem.VideoAutoencoder, x: torch.Tensor, tr: dict, g: torch.Generator) -> torch.Tensor:
     """L1 + MSE reconstruction of frames (B×3×H×W), with the decoder also fed slightly noisy latents
     (the U-ViT's outputs are never exact) and a small L2 pull that keeps the latents' scale bounded."""
-    z = ae.encoder(x)
+    if tr.get("freeze_encoder"):
+        with torch.no_grad():
+            z = ae.encoder(x)
+    else:
+        z = ae.encoder(x)
     noise = torch.randn(z.shape, generator=g).to(z.device, z.dtype)
     zn = z + tr["latent_noise"] * z.detach().float().std().to(z.dtype) * noise
     rec = ae.decoder(zn).float()
@@ -113,7 +117,10 @@ def load_state(out: Path, ae, opt) -> tuple[int, float]:
 
 
 def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minutes: float | None = None,
-          device: str = "cpu", quiet: bool = False, max_steps: int | None = None) -> dict:
+          device: str = "cpu", quiet: bool = False, max_steps: int | None = None, init: str | None = None) -> dict:
+    """`tr["freeze_encoder"]`: train the decoder alone (latents made by the encoder stay valid, so a
+    latent cache and a U-ViT can be built on them while the decoder still improves); `init`: start from
+    another run's weights with a fresh optimizer."""
     out_p = Path(out)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -125,13 +132,18 @@ def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minut
         dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
     torch.manual_seed(tr["seed"])
     ae = aem.VideoAutoencoder(cfg).to(dev)
-    params = list(ae.encoder.parameters()) + list(ae.decoder.parameters())
+    params = (list(ae.encoder.parameters()) if not tr.get("freeze_encoder") else []) + list(ae.decoder.parameters())
     opt = torch.optim.AdamW(params, lr=tr["lr"], betas=(0.9, 0.99), weight_decay=0.0)
     step, elapsed = 0, 0.0
     if resume:
         step, elapsed = load_state(out_p, ae, opt)
     elif (out_p / "state").exists():
         raise RuntimeUserError("resume", f"{out}: already has a training state (add --resume to continue it)")
+    elif init:
+        d = Path(init) / "state"
+        if not (d / "model.safetensors").exists():
+            raise RuntimeUserError("init", f"{init}: no saved autoencoder state to start from")
+        ae.load_state_dict(load_file(str(d / "model.safetensors")))
     if rank == 0:
         out_p.mkdir(parents=True, exist_ok=True)
     net = torch.nn.parallel.DistributedDataParallel(ae) if world > 1 else ae
@@ -228,19 +240,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--init", default=None, help="start from another run's weights (fresh optimizer)")
+    ap.add_argument("--freeze-encoder", action="store_true", help="train the decoder alone")
+    ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
     ap.add_argument("--release", action="store_true", help="ship the run in --out to assets/models/ (fits the "
                                                           "latent normalisation and the preview map first)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    tr = {**DEFAULTS, "steps": args.steps, "batch": args.batch}
+    tr = {**DEFAULTS, "steps": args.steps, "batch": args.batch, "lr": args.lr, "freeze_encoder": args.freeze_encoder}
     try:
         if args.release:
             path = release(Path(args.out))
             print(f"{path}: {path.stat().st_size / 1e6:.1f} MB")
             return 0
         res = train(args.out, tr, aem.AEConfig(latent_channels=args.latent_channels), args.resume,
-                    args.max_minutes, args.device)
+                    args.max_minutes, args.device, init=args.init)
     except RuntimeUserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

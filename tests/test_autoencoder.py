@@ -131,3 +131,19 @@ def test_training_resumes_bit_for_bit_and_releases(tmp_path):
     assert len(ae.cfg.scale) == 4 and info["meta"]["step"] == 4
     z = ae.encode(aem.to_model_space(_clip()))
     assert z.abs().mean() < 5  # normalised
+
+
+def test_decoder_only_training_keeps_the_latents(tmp_path):
+    """--freeze-encoder: the encoder (and so every cached latent) stays as it was; the decoder learns."""
+    from safetensors.torch import load_file
+
+    from model_runtime import train_autoencoder as tae
+
+    tr = {**tae.DEFAULTS, "batch": 4, "crop": 32, "steps": 3, "workers": 0, "checkpoint_minutes": 100.0}
+    cfg = aem.AEConfig(latent_channels=4, enc_channels=(8, 8, 8, 8), dec_channels=(8, 8, 8, 8))
+    tae.train(str(tmp_path / "a"), tr, cfg, quiet=True)
+    tae.train(str(tmp_path / "b"), {**tr, "freeze_encoder": True}, cfg, quiet=True, init=str(tmp_path / "a"))
+    a = load_file(str(tmp_path / "a" / "state" / "model.safetensors"))
+    b = load_file(str(tmp_path / "b" / "state" / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("encoder."))
+    assert not all(torch.equal(a[k], b[k]) for k in a if k.startswith("decoder."))

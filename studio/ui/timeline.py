@@ -257,7 +257,8 @@ class ClipItem(QGraphicsObject):
         h = strip.height()
         if take is None:
             return
-        tile_w = h  # takes are square at native size
+        # tiles keep the take's own aspect (16:9 takes of a latent model, square ones of the 32-px model)
+        tile_w = h * take.width / take.height if take.width > 0 and take.height > 0 else h
         n = max(1, math.ceil(strip.width() / tile_w))
         for i in range(n):
             x = strip.left() + i * tile_w
@@ -563,8 +564,9 @@ class TimelineScene(QGraphicsScene):
         key = (take.id, index, height)
         if key not in self._thumbs:
             img = self.media.image(take, index)
+            width = round(height * img.width() / img.height()) if img is not None and img.height() else height
             self._thumbs[key] = None if img is None else QPixmap.fromImage(img.scaled(
-                height, height, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+                width, height, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
         return self._thumbs[key]
 
     def clear_thumbnails(self) -> None:
