@@ -61,6 +61,52 @@ def layout_maps(layout: torch.Tensor, height: int, width: int | None = None) -> 
     return maps.to(layout.dtype)
 
 
+def take_layout(layout: torch.Tensor, take_frames: int) -> torch.Tensor:
+    """The plan of a whole take of `take_frames` frames from the plan of one clip (B×T×7): as
+    TOYWORLD.md has motion and camera "over the whole clip", a long take spreads the planned path
+    over all its frames (a pan travels its 0.5 H over the take, not per clip). B×max(T, take)×7."""
+    t = layout.shape[1]
+    if take_frames <= t:
+        return layout
+    lay = layout.float()
+    pos = torch.arange(take_frames, dtype=torch.float32, device=lay.device) * (t - 1) / (take_frames - 1)
+    i0 = pos.floor().long().clamp(max=max(t - 2, 0))
+    frac = (pos - i0)[None, :, None]
+    return (lay[:, i0] * (1 - frac) + lay[:, (i0 + 1).clamp(max=t - 1)] * frac).to(layout.dtype)
+
+
+def window(take: torch.Tensor, first: int, frames: int) -> torch.Tensor:
+    """Frames first .. first+frames-1 of a take's per-frame tensor (dim 1); past its end the last
+    frame repeats (a chain's last part may run past the take and is cut)."""
+    idx = (torch.arange(frames, device=take.device) + first).clamp(max=take.shape[1] - 1)
+    return take[:, idx]
+
+
+def recentre(layout: torch.Tensor) -> torch.Tensor:
+    """A layout as training layouts are centred (mean camera centre at the world's centre, mean log zoom
+    0): the world shifted and scaled, camera and subject together, which shows the same frames. Rows
+    without a layout stay without one."""
+    out = layout.float()
+    m = out[..., 2].mean(dim=1, keepdim=True)
+    s = m.exp()
+    cx, cy = out[..., 0].mean(dim=1, keepdim=True), out[..., 1].mean(dim=1, keepdim=True)
+    cols = [(out[..., 0] - cx) * s, (out[..., 1] - cy) * s, out[..., 2] - m, (out[..., 3] - cx) * s,
+            (out[..., 4] - cy) * s, out[..., 5] * s, out[..., 6] * s]
+    out = torch.stack(cols, dim=-1)
+    present = (layout[..., 5] > 0).all(dim=1)[:, None, None]
+    return torch.where(present, out, torch.zeros_like(out)).to(layout.dtype)
+
+
+def take_window(layout: torch.Tensor, first: int, take_frames: int) -> torch.Tensor:
+    """The layout (B×T×7) of frames first .. first+T-1 of a take of `take_frames` frames whose
+    one-clip plan is `layout`: a chain part's plan, so the known frames that open a part sit where the
+    part before left them; re-centred like a training clip. One clip's take is its plan unchanged."""
+    t = layout.shape[1]
+    if take_frames <= t and first == 0:
+        return layout
+    return recentre(window(take_layout(layout, take_frames), first, t))
+
+
 class Planner(nn.Module):
     """Prompt token ids (B×L) -> per-frame layout (B×T×7): a bag of its own word embeddings, then an MLP.
     Its own words, not the shared text encoder's output: that is tuned for the U-ViT, and an MLP on its

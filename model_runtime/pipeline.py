@@ -16,6 +16,7 @@ from model_runtime import checkpoint as ckpt
 from model_runtime.anchored_noise import anchored_noise
 from model_runtime.diffusion import Schedule
 from model_runtime.errors import RuntimeUserError
+from model_runtime.layout import take_layout, window
 from model_runtime.model import VideoDiffusionModel
 from model_runtime.samplers import Cancelled, guided_eps, sample
 from model_runtime.text import Tokenizer
@@ -203,10 +204,11 @@ class Generator:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
-    def _model_fn(self, x, t, ids):
-        """The network as a noise predictor, whatever it was trained to output."""
+    def _model_fn(self, x, t, ids, take: tuple[int, int] = (0, 0)):
+        """The network as a noise predictor, whatever it was trained to output. `take`: (the clip's
+        first frame in its take, the take's length); layout models plan that window of the take."""
         with self._amp():
-            out = self.model(x, t, ids).float()
+            out = (self.model(x, t, ids, take=take) if self.cfg.layout else self.model(x, t, ids)).float()
         if self.cfg.prediction == "v":  # eps = sigma x_t + alpha v
             a, s = self.schedule.scales(t, x)
             out = s * x + a * out
@@ -215,30 +217,44 @@ class Generator:
     def unknown_words(self, prompt: str) -> list[str]:
         return self.tokenizer.tokenize(prompt).unknown
 
-    def _noise_drawer(self, ids: torch.Tensor, aspect: str):
+    def _noise_drawer(self, ids: torch.Tensor, aspect: str, take: tuple[int, int] = (0, 0)):
         """draw(generator, i) -> the i-th prompt's 1×C×T×h×w noise: anchored to its planned layout
-        when the model was trained so (anchored_noise.py), else i.i.d."""
+        when the model was trained so (anchored_noise.py), else i.i.d. For a part of a long take
+        (`take` = (first frame, take length)) the noise is the window of the whole take's anchored
+        noise: every part reads the same world field, so the grain runs on across the seams."""
         cfg = self.cfg
         h, w = cfg.frame_shape(aspect)
         shape = (1, cfg.channels, cfg.frames, h, w)
         if not cfg.anchored_noise:
             return lambda g, i: torch.randn(shape, generator=g)
+        first, length = take
         plan = self.model.plan(ids.to(self.device)).float().cpu()  # tiny: full precision
-        return lambda g, i: anchored_noise(plan[i:i + 1], cfg.channels, h, g, width=w)
+        if length <= cfg.frames and first == 0:
+            return lambda g, i: anchored_noise(plan[i:i + 1], cfg.channels, h, g, width=w)
+        whole = take_layout(plan, length)
+
+        def draw(g, i):
+            noise = anchored_noise(whole[i:i + 1], cfg.channels, h, g, width=w)  # 1×C×L×h×w
+            return window(noise.transpose(1, 2), first, cfg.frames).transpose(1, 2)
+
+        return draw
 
     # ---- one native clip ----------------------------------------------------------------------
     @torch.no_grad()
     def _clip(self, reqs: list[GenerationRequest], cond: conditioning.Condition, seeds: list[int],
-              on_step=None) -> torch.Tensor:
-        """One native clip per request, in model space (pixels or latents)."""
+              on_step=None, take: tuple[int, int] = (0, 0), noise_seeds: list[int] | None = None) -> torch.Tensor:
+        """One native clip per request, in model space (pixels or latents); `take`: (where the clip
+        starts in its take, the take's length), (0, 0) for a clip of its own; `noise_seeds`: the
+        seeds of the initial noise when not `seeds` (a take's parts share their take's)."""
         cfg, dev = self.cfg, self.device
         ids, _ = self.tokenizer.batch([r.prompt for r in reqs])
         neg, _ = self.tokenizer.batch([r.negative_prompt for r in reqs])
         ids, neg = ids.to(dev), neg.to(dev)
-        draw = self._noise_drawer(ids, self._aspect(reqs[0].aspect))
-        noise = torch.cat([draw(torch.Generator().manual_seed(s), i) for i, s in enumerate(seeds)]).to(dev)
+        draw = self._noise_drawer(ids, self._aspect(reqs[0].aspect), take)
+        noise = torch.cat([draw(torch.Generator().manual_seed(s), i)
+                           for i, s in enumerate(noise_seeds or seeds)]).to(dev)
         x_T, t_start = conditioning.start(noise, cond, self.schedule)
-        base = guided_eps(self._model_fn, ids, neg, float(reqs[0].guidance))
+        base = guided_eps(lambda x, t, c: self._model_fn(x, t, c, take), ids, neg, float(reqs[0].guidance))
         lim = self._data_range()
         eps_fn = conditioning.wrap_eps(conditioning.clip_data(base, self.schedule, -lim, lim), cond, self.schedule)
         gen = torch.Generator().manual_seed(seeds[0] + 7919)
@@ -302,7 +318,12 @@ class Generator:
                     return False
                 return bool(callback(offset + step, total_steps, self.preview(x0)))
 
-            clip = self._clip([req], cond, [req.seed + part], on_step)
+            # where this part starts in the take: its known frames are the previous part's last k
+            # (extend continues a clip of native length that came before the first part)
+            before = (cfg.frames - k) if req.mode == "extend" else 0
+            first = before + part * (cfg.frames - k)
+            clip = self._clip([req], cond, [req.seed + part], on_step, take=(first, before + total_frames),
+                              noise_seeds=[req.seed] if cfg.anchored_noise else None)
             n_known = 0 if (part == 0 and context is None) else context.shape[2]
             new = clip[:, :, n_known:] if (part > 0 or req.mode == "extend") else clip
             out.append(new)

@@ -75,3 +75,35 @@ def test_plan_error_ignores_rows_without_a_layout():
     assert float(plan_error(torch.cat([lay[:1] + 1.0, lay[:1] + 5.0]), mixed)) == pytest.approx(1.0)
     assert float(plan_error(torch.cat([lay[:1], lay[:1] + 3.0]), mixed)) == 0.0
     assert float(plan_error(lay, torch.zeros_like(lay))) == 0.0
+
+
+def test_a_long_take_spreads_one_clips_plan_over_all_its_frames():
+    from model_runtime.layout import take_layout
+
+    plan = torch.from_numpy(np.stack([tw.layout(tw.Scene(0, 0, 0, 1, 2, 1), 3)]))  # moving right, pan left
+    assert torch.equal(take_layout(plan, 16), plan)
+    take = take_layout(plan, 48)
+    assert take.shape == (1, 48, 7)
+    assert torch.allclose(take[:, 0], plan[:, 0]) and torch.allclose(take[:, -1], plan[:, -1], atol=1e-6)
+    steps = take[0, 1:, 3] - take[0, :-1, 3]  # the subject moves at a third of the speed, steadily
+    assert torch.allclose(steps, steps.mean().expand_as(steps), atol=1e-5)
+
+
+def test_chain_parts_open_where_the_part_before_left_off():
+    """The known frames that open a part are planned where the previous part had them: the same
+    frame content (subject offset from the camera and its size, in frame units) after re-centring."""
+    from model_runtime.layout import take_window
+
+    plan = torch.from_numpy(np.stack([tw.layout(tw.Scene(0, 0, 0, 1, 3, 5), 3)]))  # moving up, zoom in
+    k, total = 4, 40
+    a, b = take_window(plan, 0, total), take_window(plan, 12, total)
+
+    def seen(lay):  # what a frame shows: subject centre from the camera centre, and size, × zoom
+        z = lay[..., 2].exp()
+        return torch.stack([(lay[..., 3] - lay[..., 0]) * z, (lay[..., 4] - lay[..., 1]) * z, lay[..., 5] * z], -1)
+
+    assert torch.allclose(seen(a)[:, 16 - k:], seen(b)[:, :k], atol=1e-5)
+    assert torch.equal(take_window(plan, 0, 16), plan)  # a one-clip take is its plan
+    assert abs(float(b[0, :, 0].mean())) < 1e-6 and abs(float(b[0, :, 2].mean())) < 1e-6  # re-centred
+    empty = torch.zeros(1, 16, 7)
+    assert torch.equal(take_window(empty, 12, total), empty)  # no layout stays none
