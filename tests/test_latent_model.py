@@ -60,7 +60,7 @@ def test_native_size_per_aspect_and_generation_at_each(gen):
     for aspect, (h, w) in gen.info["aspects"].items():
         previews = []
         clip = gen.generate(GenerationRequest(prompt="wide shot of a red ball", steps=2, aspect=aspect),
-                            callback=lambda s, n, p: previews.append(p.shape) and False)
+                            callback=lambda s, n, p, seen=previews: seen.append(p.shape) and False)
         assert clip.shape == (8, h, w, 3) and clip.dtype == np.uint8
         assert previews == [(8, h // 8, w // 8, 3)] * 2  # cheap previews at latent size, every step
     assert gen.generate(GenerationRequest(prompt="x", steps=1)).shape == (8, 144, 256, 3)

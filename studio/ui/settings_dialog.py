@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from studio.errors import StudioError, from_validation
 from studio.project import settings as app_settings
+from studio.project.bundled_models import DEFAULT_NAME, bundled_models
 
 FPS_CHOICES = [23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 60.0]
 RESOLUTIONS = [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920), (1024, 1024), (512, 512)]
@@ -72,12 +73,19 @@ class SettingsDialog(QDialog):
         studio = QGroupBox("Studio defaults")
         sf = QFormLayout(studio)
         self.checkpoint = QLineEdit(settings.checkpoint)
-        self.checkpoint.setPlaceholderText("bundled model (assets/models)")
+        self.checkpoint.setPlaceholderText(f"bundled default ({DEFAULT_NAME})")
+        # the models shipped in assets/models, by what they make; picking one fills the path
+        self.bundled = QComboBox()
+        self.bundled.addItem("Bundled models…", None)
+        for m in bundled_models():
+            self.bundled.addItem(m.label, "" if m.name == DEFAULT_NAME else m.path)
+        self.bundled.activated.connect(self._pick_bundled)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         ck = QHBoxLayout()
         ck.setContentsMargins(0, 0, 0, 0)
         ck.addWidget(self.checkpoint, 1)
+        ck.addWidget(self.bundled)
         ck.addWidget(browse)
         ck_w = QWidget()
         ck_w.setLayout(ck)
@@ -111,6 +119,12 @@ class SettingsDialog(QDialog):
         if size:
             self.width.setValue(size[0])
             self.height.setValue(size[1])
+
+    def _pick_bundled(self, index: int) -> None:
+        path = self.bundled.itemData(index)
+        if path is not None:
+            self.checkpoint.setText(path)
+        self.bundled.setCurrentIndex(0)
 
     def _browse(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Model checkpoint", "", "Checkpoints (*.safetensors)")
