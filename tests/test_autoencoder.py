@@ -61,7 +61,8 @@ def test_preview_map_is_fitted_to_the_decoder():
     for p in ae.decoder.parameters():  # a decoder with an output worth fitting
         torch.nn.init.normal_(p, std=0.2)
     x = aem.to_model_space(_clip())
-    before = ae.preview_rgb(ae.encode(x))
+    with torch.no_grad():
+        before = ae.preview_rgb(ae.encode(x))
     err = aem.fit_preview(ae, x)
     with torch.no_grad():
         target = torch.nn.functional.avg_pool3d(ae.decode(ae.encode(x)), (1, 8, 8)).clamp(-1, 1)
