@@ -367,7 +367,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     schedule = Schedule.cosine() if cfg.schedule == "cosine" else Schedule.linear()
     end = tr["steps"] if max_steps is None else min(tr["steps"], step + max_steps)
     data = LatentClips(cfg, tr, step, rank, latents) if cfg.autoencoder else ToyClips(cfg, tr, step, rank)
-    loader = DataLoader(data, batch_size=None, num_workers=tr["workers"],
+    loader = DataLoader(data, batch_size=None, num_workers=tr["workers"], worker_init_fn=quiet_worker,
                         persistent_workers=False, prefetch_factor=2 if tr["workers"] else None)
     amp = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)) if tr["autocast"] else nullcontext
 
@@ -452,6 +452,15 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
             dist.barrier()
             dist.destroy_process_group()
     return {"step": step, "loss": float(np.mean(losses[-50:])) if losses else math.nan, "losses": losses}
+
+
+def quiet_worker(_worker_id: int) -> None:
+    """A data worker ignores SIGINT and SIGTERM. A signal to the whole process group (Ctrl-C, a
+    service manager's SIGTERM, `timeout`) must reach the training loop, which saves and stops: a
+    worker killed by SIGTERM makes the loader raise in the loop at once, losing the run since its last
+    save."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def hash_seed(seed: int, step: int, rank: int) -> int:

@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, IterableDataset
 from model_runtime import autoencoder as aem
 from model_runtime import toyworld
 from model_runtime.errors import RuntimeUserError
-from model_runtime.train import _flat_optimizer, _restore_optimizer, hash_seed, threading_main
+from model_runtime.train import _flat_optimizer, _restore_optimizer, hash_seed, quiet_worker, threading_main
 
 NATIVE = tuple(aem.NATIVE_HEIGHTS.items())  # (aspect, native height)
 
@@ -147,7 +147,7 @@ def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minut
     if rank == 0:
         out_p.mkdir(parents=True, exist_ok=True)
     net = torch.nn.parallel.DistributedDataParallel(ae) if world > 1 else ae
-    loader = DataLoader(Crops(tr, step, rank), batch_size=None, num_workers=tr["workers"],
+    loader = DataLoader(Crops(tr, step, rank), batch_size=None, num_workers=tr["workers"], worker_init_fn=quiet_worker,
                         prefetch_factor=2 if tr["workers"] else None)
     end = tr["steps"] if max_steps is None else min(tr["steps"], step + max_steps)
     stop = {"now": False}
