@@ -43,12 +43,13 @@ def shard_name(aspect: str, k: int) -> str:
 
 
 def build(out: Path, n: int, ae: aem.VideoAutoencoder, heights: dict[str, int], frames: int = 16,
-          shard: int = 128, seed: int = 0, quiet: bool = False) -> int:
+          shard: int = 128, seed: int = 0, quiet: bool = False, ae_path: str | None = None) -> int:
     """Makes clips 0..n-1 into shards of `shard` clips (per aspect, in clip order); skips shards that
-    exist. Returns the number of shards written now."""
+    exist. Returns the number of shards written now. `ae_path`: the autoencoder checkpoint `ae` was
+    loaded from, noted so a trainer can ship the same one beside the model."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "cache.json").write_text(json.dumps({"seed": seed, "frames": frames, "heights": heights,
-                                                "autoencoder": ae.cfg.to_dict()}))
+                                                "autoencoder": ae.cfg.to_dict(), "autoencoder_path": ae_path}))
     by_aspect: dict[str, list[int]] = {a: [] for a in ASPECT_WEIGHTS}
     for i in range(n):
         by_aspect[clip_spec(seed, i)[0]].append(i)
@@ -81,6 +82,15 @@ def build(out: Path, n: int, ae: aem.VideoAutoencoder, heights: dict[str, int], 
     return written
 
 
+def cache_autoencoder(folder: Path) -> Path | None:
+    """The autoencoder checkpoint a cache was encoded with (None when it does not say)."""
+    try:
+        path = json.loads((folder / "cache.json").read_text()).get("autoencoder_path")
+    except (OSError, ValueError):
+        return None
+    return Path(path) if path else None
+
+
 def read_shards(folder: Path, known: dict[str, dict] | None = None) -> dict[str, dict]:
     """{shard file name: its tensors} for every complete shard in `folder` (kept from `known` if there)."""
     out = dict(known or {})
@@ -102,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        ae, _ = aem.load(args.autoencoder)
-        build(Path(args.out), args.n, ae, aem.NATIVE_HEIGHTS, shard=args.shard, seed=args.seed)
+        ae, info = aem.load(args.autoencoder)
+        build(Path(args.out), args.n, ae, aem.NATIVE_HEIGHTS, ae_path=info["path"], shard=args.shard, seed=args.seed)
     except RuntimeUserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import time
@@ -244,6 +245,19 @@ def load_state(out: Path, model, ema, opt) -> tuple[int, float, dict]:
     return int(meta["step"]), float(meta.get("elapsed_s", 0.0)), meta.get("train", {})
 
 
+def ship_autoencoder(latents: Path, out: Path, name: str) -> None:
+    """Put the autoencoder the latents were encoded with beside the run's checkpoints (as NAME), so
+    a run's ema checkpoint loads and decodes like a shipped one."""
+    from model_runtime.latent_cache import cache_autoencoder
+
+    src = cache_autoencoder(latents) or ckpt.ASSETS / f"{name}.safetensors"
+    for a, b in zip(ckpt.paths_for(src), ckpt.paths_for(out / name), strict=True):
+        if not a.exists():
+            raise RuntimeUserError("data", f"{a}: the latents' autoencoder is missing")
+        if a.resolve() != b.resolve():
+            shutil.copyfile(a, b)
+
+
 def lr_at(step: int, tr: dict) -> float:
     return tr["lr"] * min(1.0, (step + 1 - tr["warmup_start"]) / max(1, tr["warmup"]))
 
@@ -363,6 +377,8 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     if rank == 0:
         out_p.mkdir(parents=True, exist_ok=True)
         (out_p / "config.json").write_text(json.dumps({"model": cfg.to_dict(), "train": tr}, indent=2))
+        if cfg.autoencoder:
+            ship_autoencoder(Path(latents), out_p, cfg.autoencoder)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     schedule = Schedule.cosine() if cfg.schedule == "cosine" else Schedule.linear()
     end = tr["steps"] if max_steps is None else min(tr["steps"], step + max_steps)

@@ -82,3 +82,28 @@ def test_image_to_video_opens_on_the_image_through_the_autoencoder(gen):
     clip = gen.generate(GenerationRequest(prompt="x", steps=2, mode="i2v", image=image))
     expected = aem.round_trip(gen.ae, image[None])[0]
     assert np.abs(clip[0].astype(int) - expected).max() <= 2
+
+
+def test_latent_training_end_to_end(tmp_path):
+    """Cache a few clips with a (small, untrained) autoencoder, train a tiny latent model on them; the
+    run folder holds the same autoencoder beside its checkpoint, so the checkpoint generates as is."""
+    from model_runtime import latent_cache
+    from model_runtime import train as tr
+
+    torch.manual_seed(0)
+    ae = aem.VideoAutoencoder(aem.AEConfig(latent_channels=8, enc_channels=(8, 8, 8, 8), dec_channels=(8, 8, 8, 8)))
+    aem.save(ae, tmp_path / "ae" / "small-ae")
+    ae, info = aem.load(tmp_path / "ae" / "small-ae")
+    latent_cache.build(tmp_path / "lat", 12, ae, aem.NATIVE_HEIGHTS, frames=8, shard=2, ae_path=info["path"], quiet=True)
+    assert {p.name.split("-")[0] for p in (tmp_path / "lat").glob("*.safetensors")} == {"16x9", "9x16", "1x1"}
+    cfg = {"model": {**tiny_latent_config(), "autoencoder": "small-ae"},
+           "train": {"batch": 2, "warmup": 1, "workers": 0, "checkpoint_minutes": 100.0}}
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    res = tr.train(str(tmp_path / "cfg.json"), str(tmp_path / "run"), max_steps=3, quiet=True,
+                   latents=str(tmp_path / "lat"))
+    assert res["step"] == 3
+    assert (tmp_path / "run" / "small-ae.safetensors").read_bytes() == (tmp_path / "ae" / "small-ae.safetensors").read_bytes()
+    gen = Generator(checkpoint=str(tmp_path / "run" / "ema.safetensors"), device="cpu")
+    assert gen.generate(GenerationRequest(prompt="a red ball", steps=1, aspect="9:16")).shape == (8, 256, 144, 3)
+    with pytest.raises(RuntimeUserError, match="latent cache"):
+        tr.train(str(tmp_path / "cfg.json"), str(tmp_path / "run2"), max_steps=1, quiet=True)
