@@ -16,6 +16,8 @@ prompt (the unconditional branch of classifier-free guidance) has no layout: all
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -97,14 +99,51 @@ def recentre(layout: torch.Tensor) -> torch.Tensor:
     return torch.where(present, out, torch.zeros_like(out)).to(layout.dtype)
 
 
-def take_window(layout: torch.Tensor, first: int, take_frames: int) -> torch.Tensor:
-    """The layout (B×T×7) of frames first .. first+T-1 of a take of `take_frames` frames whose
-    one-clip plan is `layout`: a chain part's plan, so the known frames that open a part sit where the
-    part before left them; re-centred like a training clip. One clip's take is its plan unchanged."""
+@dataclass(frozen=True)
+class PlanWindow:
+    """Which frames of a take a clip is, and what the take's opening frame shows: what a layout
+    model's plan must agree with. The default is a clip of its own."""
+
+    first: int = 0  # the clip's first frame in its take
+    length: int = 0  # the take's length in frames (≤ one clip: a clip of its own)
+    # the subject in the frame the take opens on (a reference image, or the clip it extends): centre
+    # x, y from the frame's centre and height, in frame heights; and that frame's index in the take
+    anchor: tuple[float, float, float] | None = None
+    anchor_at: int = 0
+
+
+def anchor_subject(layout: torch.Tensor, u: float, v: float, h: float, at: int = 0) -> torch.Tensor:
+    """Moves the planned subject path (B×L×7) so that frame `at` shows the subject where an image has
+    it (centre u, v from the frame centre, in frame heights), and eases its size from the image's height
+    h there to the planned one by the last frame: a continued shot goes on from the frame it was given
+    instead of jumping to the plan's start."""
+    lay = layout.float().clone()
+    n = lay.shape[1]
+    z = lay[:, at, 2].exp()
+    lay[..., 3] += (lay[:, at, 0] + u / z - lay[:, at, 3])[:, None]
+    lay[..., 4] += (lay[:, at, 1] + v / z - lay[:, at, 4])[:, None]
+    ratio = (h / z) / lay[:, at, 5].clamp_min(1e-3)
+    ease = ((n - 1 - torch.arange(n, device=lay.device)) / max(n - 1 - at, 1)).clamp(0, 1)[None, :]
+    lay[..., 5:7] *= (1 + (ratio[:, None] - 1) * ease)[..., None]
+    present = (layout[..., 5] > 0).all(dim=1)[:, None, None]
+    return torch.where(present, lay, layout.float()).to(layout.dtype)
+
+
+def take_plan(layout: torch.Tensor, w: PlanWindow) -> torch.Tensor:
+    """The plan of a whole take (B×max(T, length)×7) from one clip's: spread over the take
+    (take_layout) and anchored to the frame it opens on."""
+    whole = take_layout(layout, w.length)
+    return whole if w.anchor is None else anchor_subject(whole, *w.anchor, at=w.anchor_at)
+
+
+def plan_window(layout: torch.Tensor, w: PlanWindow) -> torch.Tensor:
+    """The plan (B×T×7) a clip follows: its window of the take's plan, re-centred like a training
+    clip (a clip of its own keeps its plan's place)."""
     t = layout.shape[1]
-    if take_frames <= t and first == 0:
-        return layout
-    return recentre(window(take_layout(layout, take_frames), first, t))
+    whole = take_plan(layout, w)
+    if w.length <= t and w.first == 0:
+        return whole
+    return recentre(window(whole, w.first, t))
 
 
 class Planner(nn.Module):

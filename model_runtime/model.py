@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from model_runtime.layout import Planner, layout_maps, plan_error, take_window
+from model_runtime.layout import Planner, PlanWindow, layout_maps, plan_error, plan_window
 from model_runtime.text import PAD, VOCAB_SIZE, SmallTextEncoder
 from model_runtime.uvit import UViT, UViTConfig, count_parameters, forward_flops
 
@@ -21,11 +21,11 @@ class VideoDiffusionModel(nn.Module):
         self.planner = Planner(cfg.vocab_size, cfg.frames) if cfg.layout else None
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, ids: torch.Tensor, layout: torch.Tensor | None = None,
-                take: tuple[int, int] = (0, 0)):
+                window: PlanWindow | None = None):
         """Predicts the network's target. With a layout config: `layout` (B×T×7, training's annotated
         one) replaces the planner's and the call returns (prediction, planner error); without, the
-        planner's layout is used (for `take` = (first frame, take length) the window of a long take,
-        layout.take_window), except for an empty prompt, which has none."""
+        planner's layout is used (for a part of a long take or a continued shot, its `window`:
+        layout.plan_window), except for an empty prompt, which has none."""
         ctx = self.text(ids)
         if self.planner is None:
             if layout is not None:
@@ -33,16 +33,16 @@ class VideoDiffusionModel(nn.Module):
             return self.uvit(x, t, ctx)
         h, w = x.shape[-2:]
         if layout is None:
-            return self.uvit(x, t, ctx, layout_maps(self.plan(ids, take), h, w))
+            return self.uvit(x, t, ctx, layout_maps(self.plan(ids, window), h, w))
         return self.uvit(x, t, ctx, layout_maps(layout, h, w)), plan_error(self.planner(ids), layout)
 
-    def plan(self, ids: torch.Tensor, take: tuple[int, int] = (0, 0)) -> torch.Tensor:
-        """The planner's per-frame layout (B×T×7); for `take` = (first frame, take length) that of the
-        frames first .. first+T-1 of a long take (layout.take_window). All zeros (no layout) for an
-        empty prompt."""
+    def plan(self, ids: torch.Tensor, window: PlanWindow | None = None) -> torch.Tensor:
+        """The planner's per-frame layout (B×T×7); for a `window` of a take, the plan of those frames
+        (layout.plan_window). All zeros (no layout) for an empty prompt."""
         planned = self.planner(ids)
         empty = (ids == PAD).all(dim=1)[:, None, None]
-        return take_window(torch.where(empty, torch.zeros_like(planned), planned), *take)
+        planned = torch.where(empty, torch.zeros_like(planned), planned)
+        return planned if window is None else plan_window(planned, window)
 
     def describe(self) -> dict:
         return {

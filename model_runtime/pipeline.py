@@ -16,7 +16,7 @@ from model_runtime import checkpoint as ckpt
 from model_runtime.anchored_noise import anchored_noise
 from model_runtime.diffusion import Schedule
 from model_runtime.errors import RuntimeUserError
-from model_runtime.layout import take_layout, window
+from model_runtime.layout import PlanWindow, take_plan, window
 from model_runtime.model import VideoDiffusionModel
 from model_runtime.samplers import Cancelled, guided_eps, sample
 from model_runtime.text import Tokenizer
@@ -204,11 +204,11 @@ class Generator:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
-    def _model_fn(self, x, t, ids, take: tuple[int, int] = (0, 0)):
-        """The network as a noise predictor, whatever it was trained to output. `take`: (the clip's
-        first frame in its take, the take's length); layout models plan that window of the take."""
+    def _model_fn(self, x, t, ids, plan: PlanWindow | None = None):
+        """The network as a noise predictor, whatever it was trained to output. `plan`: which window
+        of a take the clip is (layout models plan it; layout.plan_window)."""
         with self._amp():
-            out = (self.model(x, t, ids, take=take) if self.cfg.layout else self.model(x, t, ids)).float()
+            out = (self.model(x, t, ids, window=plan) if self.cfg.layout else self.model(x, t, ids)).float()
         if self.cfg.prediction == "v":  # eps = sigma x_t + alpha v
             a, s = self.schedule.scales(t, x)
             out = s * x + a * out
@@ -217,21 +217,22 @@ class Generator:
     def unknown_words(self, prompt: str) -> list[str]:
         return self.tokenizer.tokenize(prompt).unknown
 
-    def _noise_drawer(self, ids: torch.Tensor, aspect: str, take: tuple[int, int] = (0, 0)):
+    def _noise_drawer(self, ids: torch.Tensor, aspect: str, plan: PlanWindow | None = None):
         """draw(generator, i) -> the i-th prompt's 1×C×T×h×w noise: anchored to its planned layout
         when the model was trained so (anchored_noise.py), else i.i.d. For a part of a long take
-        (`take` = (first frame, take length)) the noise is the window of the whole take's anchored
-        noise: every part reads the same world field, so the grain runs on across the seams."""
+        the noise is the window of the whole take's anchored noise: every part reads the same world
+        field, so the grain runs on across the seams."""
         cfg = self.cfg
         h, w = cfg.frame_shape(aspect)
         shape = (1, cfg.channels, cfg.frames, h, w)
         if not cfg.anchored_noise:
             return lambda g, i: torch.randn(shape, generator=g)
-        first, length = take
-        plan = self.model.plan(ids.to(self.device)).float().cpu()  # tiny: full precision
-        if length <= cfg.frames and first == 0:
-            return lambda g, i: anchored_noise(plan[i:i + 1], cfg.channels, h, g, width=w)
-        whole = take_layout(plan, length)
+        plan = plan or PlanWindow()
+        if plan.length <= cfg.frames and plan.first == 0:
+            lay = self.model.plan(ids.to(self.device), plan).float().cpu()  # tiny: full precision
+            return lambda g, i: anchored_noise(lay[i:i + 1], cfg.channels, h, g, width=w)
+        first = plan.first
+        whole = take_plan(self.model.plan(ids.to(self.device)).float().cpu(), plan)
 
         def draw(g, i):
             noise = anchored_noise(whole[i:i + 1], cfg.channels, h, g, width=w)  # 1×C×L×h×w
@@ -239,22 +240,38 @@ class Generator:
 
         return draw
 
+    def _subject_anchor(self, frame: np.ndarray) -> tuple[float, float, float] | None:
+        """The subject in a toy-world frame a clip opens on, for a layout model's plan: centre x, y from
+        the frame centre and height, in frame heights (the scorer's segmentation); None when the model
+        plans no layout or no subject is found."""
+        if not self.cfg.layout:
+            return None
+        from model_runtime.evaluate import subject_mask
+
+        mask = subject_mask(np.asarray(frame)[None])[0]
+        if mask.sum() < 4:
+            return None
+        h, w = mask.shape
+        ys, xs = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+        y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
+        return float(((x0 + x1) / 2 - w / 2) / h), float(((y0 + y1) / 2 - h / 2) / h), float((y1 - y0) / h)
+
     # ---- one native clip ----------------------------------------------------------------------
     @torch.no_grad()
     def _clip(self, reqs: list[GenerationRequest], cond: conditioning.Condition, seeds: list[int],
-              on_step=None, take: tuple[int, int] = (0, 0), noise_seeds: list[int] | None = None) -> torch.Tensor:
-        """One native clip per request, in model space (pixels or latents); `take`: (where the clip
-        starts in its take, the take's length), (0, 0) for a clip of its own; `noise_seeds`: the
-        seeds of the initial noise when not `seeds` (a take's parts share their take's)."""
+              on_step=None, plan: PlanWindow | None = None, noise_seeds: list[int] | None = None) -> torch.Tensor:
+        """One native clip per request, in model space (pixels or latents); `plan`: which window of its
+        take the clip is (None: a clip of its own); `noise_seeds`: the seeds of the initial noise when
+        not `seeds` (a take's parts share their take's)."""
         cfg, dev = self.cfg, self.device
         ids, _ = self.tokenizer.batch([r.prompt for r in reqs])
         neg, _ = self.tokenizer.batch([r.negative_prompt for r in reqs])
         ids, neg = ids.to(dev), neg.to(dev)
-        draw = self._noise_drawer(ids, self._aspect(reqs[0].aspect), take)
+        draw = self._noise_drawer(ids, self._aspect(reqs[0].aspect), plan)
         noise = torch.cat([draw(torch.Generator().manual_seed(s), i)
                            for i, s in enumerate(noise_seeds or seeds)]).to(dev)
         x_T, t_start = conditioning.start(noise, cond, self.schedule)
-        base = guided_eps(lambda x, t, c: self._model_fn(x, t, c, take), ids, neg, float(reqs[0].guidance))
+        base = guided_eps(lambda x, t, c: self._model_fn(x, t, c, plan), ids, neg, float(reqs[0].guidance))
         lim = self._data_range()
         eps_fn = conditioning.wrap_eps(conditioning.clip_data(base, self.schedule, -lim, lim), cond, self.schedule)
         gen = torch.Generator().manual_seed(seeds[0] + 7919)
@@ -293,10 +310,13 @@ class Generator:
         k = req.extend_frames
         start_cond = conditioning.Condition()
         context = None  # model-space 1×C×k×h×w frames that must open the next part
+        anchor = None  # where the frame a continued shot opens on has its subject
         if req.mode == "i2v":
             context = self.to_space(req.image[None], aspect)
+            anchor = self._subject_anchor(req.image)
         elif req.mode == "extend":
             context = self.to_space(req.video[-k:], aspect)
+            anchor = self._subject_anchor(req.video[-k])
         elif req.mode == "v2v":
             src = self.to_space(req.video, aspect)
             src = F.interpolate(src, size=(cfg.frames, *src.shape[-2:]), mode="nearest") \
@@ -322,7 +342,8 @@ class Generator:
             # (extend continues a clip of native length that came before the first part)
             before = (cfg.frames - k) if req.mode == "extend" else 0
             first = before + part * (cfg.frames - k)
-            clip = self._clip([req], cond, [req.seed + part], on_step, take=(first, before + total_frames),
+            window = PlanWindow(first, before + total_frames, anchor, anchor_at=before)
+            clip = self._clip([req], cond, [req.seed + part], on_step, plan=window,
                               noise_seeds=[req.seed] if cfg.anchored_noise else None)
             n_known = 0 if (part == 0 and context is None) else context.shape[2]
             new = clip[:, :, n_known:] if (part > 0 or req.mode == "extend") else clip

@@ -64,3 +64,18 @@ def test_long_takes_have_no_jump_at_their_chain_seams(gen):
         clip = gen.generate(GenerationRequest(prompt=prompt, seed=seed, frames=40))
         drops = seam_drop(clip, chain_seams(40, gen.cfg.frames, 4))
         assert len(drops) == 2 and max(drops) < 6.0, drops
+
+
+@pytest.mark.parametrize("prompt,seed,limit", [
+    ("wide shot of a red lantern moving up at night, camera tilts up", 11, 4.0),  # before anchoring: 6.2 dB
+    ("close-up shot of a yellow star moving up at night, camera zooms in", 5, 11.0),  # before: 12.8 dB
+])
+def test_a_continued_shot_goes_on_from_the_frame_it_was_given(gen, prompt, seed, limit):
+    """Continuity (image-to-video from the previous take's last frame): the plan starts the subject
+    where that frame has it, so the continued shot's first step is a smaller jump."""
+    from model_runtime.picture_quality import seam_drop
+
+    a = gen.generate(GenerationRequest(prompt=prompt, seed=seed))
+    b = gen.generate(GenerationRequest(prompt=prompt.replace("moving up", "standing still"), seed=seed + 1,
+                                       mode="i2v", image=a[-1]))
+    assert seam_drop(np.concatenate([a[-1:], b[1:]]), [1])[0] < limit

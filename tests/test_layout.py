@@ -92,7 +92,10 @@ def test_a_long_take_spreads_one_clips_plan_over_all_its_frames():
 def test_chain_parts_open_where_the_part_before_left_off():
     """The known frames that open a part are planned where the previous part had them: the same
     frame content (subject offset from the camera and its size, in frame units) after re-centring."""
-    from model_runtime.layout import take_window
+    from model_runtime.layout import PlanWindow, plan_window
+
+    def take_window(layout, first, length):
+        return plan_window(layout, PlanWindow(first, length))
 
     plan = torch.from_numpy(np.stack([tw.layout(tw.Scene(0, 0, 0, 1, 3, 5), 3)]))  # moving up, zoom in
     k, total = 4, 40
@@ -107,3 +110,18 @@ def test_chain_parts_open_where_the_part_before_left_off():
     assert abs(float(b[0, :, 0].mean())) < 1e-6 and abs(float(b[0, :, 2].mean())) < 1e-6  # re-centred
     empty = torch.zeros(1, 16, 7)
     assert torch.equal(take_window(empty, 12, total), empty)  # no layout stays none
+
+
+def test_a_continued_shot_plans_its_subject_where_the_frame_it_opens_on_has_it():
+    from model_runtime.layout import PlanWindow, plan_window
+
+    plan = torch.from_numpy(np.stack([tw.layout(tw.Scene(7, 0, 2, 1, 0, 5), 3)]))  # a still lantern, zoom in
+    u, v, h = 0.3, -0.2, 0.2  # the image shows it up right and small
+    out = plan_window(plan, PlanWindow(anchor=(u, v, h)))
+    z = out[0, :, 2].exp()
+    assert torch.allclose((out[0, 0, 3] - out[0, 0, 0]) * z[0], torch.tensor(u), atol=1e-5)
+    assert torch.allclose((out[0, 0, 4] - out[0, 0, 1]) * z[0], torch.tensor(v), atol=1e-5)
+    assert torch.allclose(out[0, 0, 5] * z[0], torch.tensor(h), atol=1e-5)
+    assert torch.allclose(out[0, -1, 5], plan[0, -1, 5])  # eases to the planned size by the end
+    assert torch.equal(out[..., :3], plan[..., :3])  # the camera is the plan's
+    assert torch.equal(plan_window(torch.zeros(1, 16, 7), PlanWindow(anchor=(u, v, h))), torch.zeros(1, 16, 7))
