@@ -296,3 +296,16 @@ def test_delete_key_takes_the_selected_clip_off_the_timeline(qtbot, film):
     doc.undo_stack.undo()
     settle()
     assert panel.scene.duration() == pytest.approx(6.0)
+
+
+def test_take_thumbnails_keep_the_takes_shape():
+    from PySide6.QtCore import QRectF
+
+    from studio.ui.takes import fit_rect
+
+    box = QRectF(0, 0, 128, 128)
+    wide = fit_rect(box, 256, 144)
+    assert (wide.width(), wide.height()) == (128, 72) and wide.top() == 28  # letterboxed, not squeezed
+    tall = fit_rect(box, 144, 256)
+    assert (tall.width(), tall.height()) == (72, 128) and tall.left() == 28
+    assert fit_rect(box, 32, 32) == box

@@ -87,6 +87,14 @@ class StarRating(QWidget):
         self.rated.emit(0 if n == self.rating else n)
 
 
+def fit_rect(box: QRectF, w: int, h: int) -> QRectF:
+    """The largest rect of aspect w:h centred in `box`: a take keeps its shape (16:9, 9:16 or square)."""
+    if w <= 0 or h <= 0:
+        return box
+    s = min(box.width() / w, box.height() / h)
+    return QRectF(box.center().x() - w * s / 2, box.center().y() - h * s / 2, w * s, h * s)
+
+
 class LoopingThumb(QWidget):
     """Paints frame `index` of a take's frames; the panel's timer advances it."""
 
@@ -115,7 +123,8 @@ class LoopingThumb(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "media missing")
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        p.drawImage(QRectF(self.rect()), to_qimage(self.frames[self.index]))
+        frame = self.frames[self.index]
+        p.drawImage(fit_rect(QRectF(self.rect()), frame.shape[1], frame.shape[0]), to_qimage(frame))
         if self.badge:
             font = QFont(p.font())
             font.setBold(True)
