@@ -107,3 +107,19 @@ def test_latent_training_end_to_end(tmp_path):
     assert gen.generate(GenerationRequest(prompt="a red ball", steps=1, aspect="9:16")).shape == (8, 256, 144, 3)
     with pytest.raises(RuntimeUserError, match="latent cache"):
         tr.train(str(tmp_path / "cfg.json"), str(tmp_path / "run2"), max_steps=1, quiet=True)
+
+
+def test_a_latent_checkpoint_names_its_autoencoder_beside_it_and_nowhere_else(tmp_path):
+    from model_runtime import checkpoint as ckpt
+    from model_runtime.errors import CheckpointError
+    from model_runtime.model import VideoDiffusionModel
+
+    model = VideoDiffusionModel(UViTConfig.from_dict(tiny_latent_config()))
+    ckpt.save(model, tmp_path / "m")
+    with pytest.raises(CheckpointError, match="autoencoder weights not found"):
+        Generator(checkpoint=str(tmp_path / "m.safetensors"), device="cpu")
+    for bad in ("../evil", "/etc/passwd", "sub/ae"):
+        model.cfg.autoencoder = bad
+        ckpt.save(model, tmp_path / "bad")
+        with pytest.raises(CheckpointError, match="bad autoencoder name"):
+            Generator(checkpoint=str(tmp_path / "bad.safetensors"), device="cpu")
