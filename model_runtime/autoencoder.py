@@ -26,11 +26,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
-from model_runtime.checkpoint import ASSETS, atomic_write_bytes, file_hash, paths_for
+from model_runtime.checkpoint import ASSETS, atomic_write_bytes, file_hash, load_weights, paths_for, read_doc
 from model_runtime.errors import CheckpointError, RuntimeUserError
 
 FORMAT = "vstudio-autoencoder-1"
@@ -230,30 +229,9 @@ def load(path: str | Path | None = None, device: str | torch.device = "cpu") -> 
     weights, config = paths_for(path or default_checkpoint())
     if not weights.exists():
         raise CheckpointError(f"{weights}: autoencoder weights not found")
-    if not config.exists():
-        raise CheckpointError(f"{config}: autoencoder config is missing")
-    try:
-        doc = json.loads(config.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{config}: config is not valid JSON ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise CheckpointError(f"{config}: not a {FORMAT} config")
-    try:
-        cfg = AEConfig.from_dict(doc["config"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{config}: bad autoencoder config ({e})") from None
-    digest = file_hash(weights)
-    if doc.get("sha256") and doc["sha256"] != digest:
-        raise CheckpointError(f"{weights}: content hash does not match its config (truncated or replaced file)")
-    try:
-        state = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{weights}: not a readable safetensors file ({str(e).splitlines()[0][:120]})") from None
+    cfg, doc = read_doc(config, FORMAT, AEConfig.from_dict)
     ae = VideoAutoencoder(cfg)
-    expected = ae.state_dict()
-    if set(state) != set(expected) or any(state[k].shape != v.shape for k, v in expected.items()):
-        raise CheckpointError(f"{weights}: weights do not match the autoencoder config")
-    ae.load_state_dict({k: v.float() for k, v in state.items()})
+    digest = load_weights(ae, weights, doc)
     ae.to(device).eval()
     return ae, {"model_id": weights.stem, "checkpoint_hash": digest, "meta": doc.get("meta", {}), "path": str(weights)}
 

@@ -82,29 +82,31 @@ def save(model: VideoDiffusionModel, path: str | os.PathLike, meta: dict | None 
     return digest
 
 
-def read_config(path: str | os.PathLike) -> tuple[UViTConfig, dict]:
-    weights, config = paths_for(path)
+def read_doc(config: Path, fmt: str, parse):
+    """A checkpoint's JSON beside its weights -> (parse(doc["config"]), doc). Every fault (missing,
+    not JSON, another format, a config `parse` rejects) is a CheckpointError naming the file."""
     if not config.exists():
         raise CheckpointError(f"{config}: config file is missing (a checkpoint is NAME.safetensors + NAME.json)")
     try:
         doc = json.loads(config.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{config}: config is not valid JSON ({e.msg if hasattr(e, 'msg') else e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise CheckpointError(f"{config}: not a {FORMAT} checkpoint config")
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise CheckpointError(f"{config}: not a {fmt} checkpoint config")
     try:
-        cfg = UViTConfig.from_dict(doc["config"])
+        return parse(doc["config"]), doc
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{config}: bad model config ({e})") from None
-    return cfg, doc
+        raise CheckpointError(f"{config}: bad {'autoencoder' if 'autoencoder' in fmt else 'model'} config ({e})") from None
 
 
-def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[VideoDiffusionModel, dict]:
-    """Returns (model in eval mode, info with model_id, checkpoint_hash, meta)."""
-    weights, config = paths_for(path)
-    if not weights.exists():
-        raise CheckpointError(f"{weights}: checkpoint weights not found")
-    cfg, doc = read_config(path)
+def read_config(path: str | os.PathLike) -> tuple[UViTConfig, dict]:
+    return read_doc(paths_for(path)[1], FORMAT, UViTConfig.from_dict)
+
+
+def load_weights(module: torch.nn.Module, weights: Path, doc: dict) -> str:
+    """Fills `module` from a safetensors file, after checking it against its config's hash and its
+    tensors against the module's names and shapes; returns the file's hash. Every fault is a
+    CheckpointError naming the file."""
     digest = file_hash(weights)
     if doc.get("sha256") and doc["sha256"] != digest:
         raise CheckpointError(f"{weights}: content hash does not match its config (truncated or replaced file)")
@@ -112,8 +114,7 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[V
         state = load_file(str(weights))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{weights}: not a readable safetensors file ({str(e).splitlines()[0][:120]})") from None
-    model = VideoDiffusionModel(cfg)
-    expected = model.state_dict()
+    expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
     if missing or extra:
@@ -123,7 +124,18 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[V
         if state[k].shape != v.shape:
             raise CheckpointError(f"{weights}: weights do not match the config ({k} is {tuple(state[k].shape)}, "
                                   f"expected {tuple(v.shape)})")
-    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    module.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    return digest
+
+
+def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[VideoDiffusionModel, dict]:
+    """Returns (model in eval mode, info with model_id, checkpoint_hash, meta)."""
+    weights, config = paths_for(path)
+    if not weights.exists():
+        raise CheckpointError(f"{weights}: checkpoint weights not found")
+    cfg, doc = read_config(path)
+    model = VideoDiffusionModel(cfg)
+    digest = load_weights(model, weights, doc)
     model.to(device).eval()
     info = {"model_id": weights.stem, "checkpoint_hash": digest, "meta": doc.get("meta", {}), "path": str(weights)}
     return model, info

@@ -204,15 +204,17 @@ def _restore_optimizer(opt: torch.optim.Optimizer, tensors: dict, meta: dict) ->
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
 
 
-def save_state(out: Path, step: int, model, ema, opt, cfg: UViTConfig, train: dict, elapsed: float) -> None:
+def write_state(out: Path, modules: dict, opt: torch.optim.Optimizer, meta: dict) -> None:
+    """A run's state as out/state/: NAME.safetensors per module, optimizer.safetensors and state.json
+    (meta + the optimizer's scalars). Written to state.tmp, then swapped in with renames, so a kill at
+    any moment leaves state/ or state.old/ whole (state_dir finds either)."""
     tmp = out / "state.tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
-    save_file({k: v.contiguous() for k, v in ema.state_dict().items()}, str(tmp / "ema.safetensors"))
+    for name, module in modules.items():
+        save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(tmp / f"{name}.safetensors"))
     opt_t, opt_meta = _flat_optimizer(opt)
     save_file(opt_t, str(tmp / "optimizer.safetensors"))
-    (tmp / "state.json").write_text(json.dumps({"step": step, "optimizer": opt_meta, "model": cfg.to_dict(),
-                                                "train": train, "elapsed_s": elapsed}))
+    (tmp / "state.json").write_text(json.dumps({**meta, "optimizer": opt_meta}))
     final = out / "state"
     old = out / "state.old"
     if final.exists():
@@ -222,6 +224,11 @@ def save_state(out: Path, step: int, model, ema, opt, cfg: UViTConfig, train: di
         for f in old.iterdir():
             f.unlink()
         old.rmdir()
+
+
+def save_state(out: Path, step: int, model, ema, opt, cfg: UViTConfig, train: dict, elapsed: float) -> None:
+    write_state(out, {"model": model, "ema": ema}, opt,
+                {"step": step, "model": cfg.to_dict(), "train": train, "elapsed_s": elapsed})
     # The EMA weights as a loadable checkpoint, for evaluation and shipping.
     ckpt.save(ema, out / "ema", meta={"step": step, "train": train, "elapsed_s": elapsed})
 

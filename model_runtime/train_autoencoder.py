@@ -23,13 +23,20 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch.utils.data import DataLoader, IterableDataset
 
 from model_runtime import autoencoder as aem
 from model_runtime import toyworld
 from model_runtime.errors import RuntimeUserError
-from model_runtime.train import _flat_optimizer, _restore_optimizer, hash_seed, quiet_worker, threading_main
+from model_runtime.train import (
+    _restore_optimizer,
+    hash_seed,
+    quiet_worker,
+    state_dir,
+    threading_main,
+    write_state,
+)
 
 NATIVE = tuple(aem.NATIVE_HEIGHTS.items())  # (aspect, native height)
 
@@ -89,26 +96,12 @@ def lr_at(step: int, tr: dict) -> float:
 
 
 def save_state(out: Path, step: int, ae, opt, tr: dict, elapsed: float) -> None:
-    tmp = out / "state.tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in ae.state_dict().items()}, str(tmp / "model.safetensors"))
-    opt_t, opt_meta = _flat_optimizer(opt)
-    save_file(opt_t, str(tmp / "optimizer.safetensors"))
-    (tmp / "state.json").write_text(json.dumps({"step": step, "optimizer": opt_meta, "model": ae.cfg.to_dict(),
-                                                "train": tr, "elapsed_s": elapsed}))
-    final, old = out / "state", out / "state.old"
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    if old.exists():
-        for f in old.iterdir():
-            f.unlink()
-        old.rmdir()
+    write_state(out, {"model": ae}, opt, {"step": step, "model": ae.cfg.to_dict(), "train": tr, "elapsed_s": elapsed})
 
 
 def load_state(out: Path, ae, opt) -> tuple[int, float]:
-    d = next((d for d in (out / "state", out / "state.old") if (d / "state.json").exists()), None)
-    if d is None:
+    d = state_dir(out)
+    if d is None or not (d / "state.json").exists():
         raise RuntimeUserError("resume", f"{out}: nothing to resume (no state/ folder)")
     meta = json.loads((d / "state.json").read_text())
     ae.load_state_dict(load_file(str(d / "model.safetensors")))
@@ -203,8 +196,10 @@ def train(out: str, tr: dict, cfg: aem.AEConfig, resume: bool = False, max_minut
 def release(run: Path, dest: Path | None = None, n: int = 48, seed: int = 1) -> Path:
     """Ship a run's autoencoder: fit its latent normalisation and its preview map on training-split
     clips at every native aspect, then save it (fp16) to `dest` (default assets/models/vstudio-ae)."""
-    ae = aem.VideoAutoencoder(aem.AEConfig.from_dict(_run_config(run)))
-    d = run / "state"
+    d = state_dir(run)
+    if d is None or not (d / "state.json").exists():
+        raise RuntimeUserError("release", f"{run}: no saved autoencoder state")
+    ae = aem.VideoAutoencoder(aem.AEConfig.from_dict(json.loads((d / "state.json").read_text())["model"]))
     ae.load_state_dict(load_file(str(d / "model.safetensors")))
     ae.eval()
     meta = json.loads((d / "state.json").read_text())
@@ -221,13 +216,6 @@ def release(run: Path, dest: Path | None = None, n: int = 48, seed: int = 1) -> 
     aem.save(ae, out, meta={"step": meta["step"], "train": meta["train"], "elapsed_s": meta["elapsed_s"],
                             "preview_rms": err}, half=True)
     return out.with_suffix(".safetensors")
-
-
-def _run_config(run: Path) -> dict:
-    d = run / "state" / "state.json"
-    if not d.exists():
-        raise RuntimeUserError("release", f"{run}: no saved autoencoder state")
-    return json.loads(d.read_text())["model"]
 
 
 def main(argv: list[str] | None = None) -> int:
