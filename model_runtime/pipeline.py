@@ -316,7 +316,7 @@ class Generator:
             anchor = self._subject_anchor(req.image)
         elif req.mode == "extend":
             context = self.to_space(req.video[-k:], aspect)
-            anchor = self._subject_anchor(req.video[-k])
+            anchor = self._subject_anchor(req.video[-k:][0])  # the first context frame (a clip may be shorter than k)
         elif req.mode == "v2v":
             src = self.to_space(req.video, aspect)
             src = F.interpolate(src, size=(cfg.frames, *src.shape[-2:]), mode="nearest") \

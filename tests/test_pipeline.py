@@ -154,3 +154,9 @@ def test_anchored_model_starts_from_noise_anchored_to_its_plan(monkeypatch):
         assert float(noise.std()) == pytest.approx(1.0, abs=0.1)
     Generator(random_init=True, config=TINY, device="cpu").generate(req(sampler="ddpm"))
     assert seen["fresh"] is None and not torch.equal(seen["x_T"][:, :, 0], seen["x_T"][:, :, 1])
+
+
+def test_extend_from_a_clip_shorter_than_its_context(gen):
+    short = np.zeros((2, 16, 16, 3), np.uint8)
+    clip = gen.generate(req(mode="extend", video=short, extend_frames=4, steps=2))
+    assert clip.shape[0] == gen.cfg.frames
