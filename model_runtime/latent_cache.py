@@ -6,13 +6,15 @@ step itself on a CPU, so clips are rendered from the training split (never a hel
 once and stored in shards: `{aspect}-{k:05d}.safetensors` with the normalised latents (fp16), the
 scene (6 slot indices), the render seed and the annotated layout of every clip. Clip i is a pure
 function of (seed, i); shards are written atomically, so the command resumes where it stopped and a
-trainer may read the shards that exist while more are being made.
+trainer may read the shards that exist while more are being made. `LatentClips` serves a latent
+model's training batches from them (train.py uses it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,9 +23,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from model_runtime import autoencoder as aem
+from model_runtime import checkpoint as ckpt
 from model_runtime import toyworld
+from model_runtime.anchored_noise import anchored_noise
 from model_runtime.checkpoint import atomic_write_bytes
 from model_runtime.errors import RuntimeUserError
+from model_runtime.text import SLOTS, Tokenizer
+from model_runtime.train import ToyClips
+from model_runtime.uvit import UViTConfig
 
 # share of clips per aspect: the film's 16:9 first
 ASPECT_WEIGHTS = {"16:9": 0.5, "9:16": 0.25, "1:1": 0.25}
@@ -98,6 +105,77 @@ def read_shards(folder: Path, known: dict[str, dict] | None = None) -> dict[str,
         if p.name not in out:
             out[p.name] = load_file(str(p))
     return out
+
+
+class LatentClips(ToyClips):
+    """A latent model's batches, from a latent cache (model_runtime/latent_cache.py): one aspect per
+    batch (drawn by the cache's share of clips of each aspect), clips drawn with replacement. The cache
+    may still be growing: its shards are re-read every `rescan` steps, so a resumed run draws the same
+    batches only when the cache did not change in between."""
+
+    rescan = 100
+
+    def __init__(self, cfg: UViTConfig, train: dict, start: int, rank: int, folder: str):
+        super().__init__(cfg, train, start, rank)
+        self.folder = Path(folder)
+        self.shards: dict[str, dict] = {}
+        self.scanned_at: int | None = None
+
+    def _pool(self, step: int) -> dict[str, list[dict]]:
+        if self.scanned_at is None or step - self.scanned_at >= self.rescan:
+            self.shards = read_shards(self.folder, self.shards)
+            self.scanned_at = step
+        pool: dict[str, list[dict]] = {}
+        for name, t in sorted(self.shards.items()):
+            aspect = name.split("-")[0].replace("x", ":")
+            if aspect in self.cfg.aspect_names:
+                pool.setdefault(aspect, []).append(t)
+        if not pool:
+            raise RuntimeUserError("data", f"{self.folder}: no latent shards for this model's aspects")
+        return pool
+
+    def batch_for(self, step: int):
+        cfg, tr = self.cfg, self.train
+        pool = self._pool(step)
+        rng = np.random.default_rng([tr["seed"], step, self.rank])
+        aspects = sorted(pool)
+        sizes = np.array([sum(len(t["seeds"]) for t in pool[a]) for a in aspects], float)
+        aspect = aspects[int(rng.choice(len(aspects), p=sizes / sizes.sum()))]
+        shards = pool[aspect]
+        counts = np.cumsum([len(t["seeds"]) for t in shards])
+        tok = Tokenizer(cfg.text_len)
+        lat, ids, known, layouts = [], [], [], []
+        for j in rng.integers(counts[-1], size=tr["batch"]):
+            k = int(np.searchsorted(counts, j, side="right"))
+            i = int(j - (counts[k - 1] if k else 0))
+            t = shards[k]
+            scene = toyworld.Scene(*(int(v) for v in t["scenes"][i]))
+            lat.append(t["latents"][i].float())
+            layouts.append(t["layouts"][i])
+            keep = tuple(bool(v) for v in rng.random(len(SLOTS)) >= tr["p_drop_slot"])
+            ids.append(tok.pad(tok.scene_ids(scene, keep)))
+            known.append(int(rng.choice(tr["known_choices"])) if rng.random() < tr["p_known"] else 0)
+        x = torch.stack(lat)
+        layout = torch.stack(layouts)
+        noise = None
+        if cfg.anchored_noise:
+            h, w = cfg.frame_shape(aspect)
+            anchored = torch.from_numpy(rng.random(len(lat)) < tr["p_anchored"])
+            g = torch.Generator().manual_seed(int(rng.integers(2**63)))
+            lay = torch.where(anchored[:, None, None], layout, torch.zeros_like(layout))
+            noise = anchored_noise(lay, cfg.channels, h, g, width=w)
+        return step, x, torch.tensor(ids), torch.tensor(known), layout, noise
+
+
+def ship_autoencoder(latents: Path, out: Path, name: str) -> None:
+    """Put the autoencoder the latents were encoded with beside the run's checkpoints (as NAME), so
+    a run's ema checkpoint loads and decodes like a shipped one."""
+    src = cache_autoencoder(latents) or ckpt.ASSETS / f"{name}.safetensors"
+    for a, b in zip(ckpt.paths_for(src), ckpt.paths_for(out / name), strict=True):
+        if not a.exists():
+            raise RuntimeUserError("data", f"{a}: the latents' autoencoder is missing")
+        if a.resolve() != b.resolve():
+            shutil.copyfile(a, b)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import signal
 import sys
 import time
@@ -118,68 +117,6 @@ class ToyClips(IterableDataset):
             step += nw
 
 
-class LatentClips(ToyClips):
-    """A latent model's batches, from a latent cache (model_runtime/latent_cache.py): one aspect per
-    batch (drawn by the cache's share of clips of each aspect), clips drawn with replacement. The cache
-    may still be growing: its shards are re-read every `rescan` steps, so a resumed run draws the same
-    batches only when the cache did not change in between."""
-
-    rescan = 100
-
-    def __init__(self, cfg: UViTConfig, train: dict, start: int, rank: int, folder: str):
-        super().__init__(cfg, train, start, rank)
-        self.folder = Path(folder)
-        self.shards: dict[str, dict] = {}
-        self.scanned_at: int | None = None
-
-    def _pool(self, step: int) -> dict[str, list[dict]]:
-        from model_runtime.latent_cache import read_shards
-
-        if self.scanned_at is None or step - self.scanned_at >= self.rescan:
-            self.shards = read_shards(self.folder, self.shards)
-            self.scanned_at = step
-        pool: dict[str, list[dict]] = {}
-        for name, t in sorted(self.shards.items()):
-            aspect = name.split("-")[0].replace("x", ":")
-            if aspect in self.cfg.aspect_names:
-                pool.setdefault(aspect, []).append(t)
-        if not pool:
-            raise RuntimeUserError("data", f"{self.folder}: no latent shards for this model's aspects")
-        return pool
-
-    def batch_for(self, step: int):
-        cfg, tr = self.cfg, self.train
-        pool = self._pool(step)
-        rng = np.random.default_rng([tr["seed"], step, self.rank])
-        aspects = sorted(pool)
-        sizes = np.array([sum(len(t["seeds"]) for t in pool[a]) for a in aspects], float)
-        aspect = aspects[int(rng.choice(len(aspects), p=sizes / sizes.sum()))]
-        shards = pool[aspect]
-        counts = np.cumsum([len(t["seeds"]) for t in shards])
-        tok = Tokenizer(cfg.text_len)
-        lat, ids, known, layouts = [], [], [], []
-        for j in rng.integers(counts[-1], size=tr["batch"]):
-            k = int(np.searchsorted(counts, j, side="right"))
-            i = int(j - (counts[k - 1] if k else 0))
-            t = shards[k]
-            scene = toyworld.Scene(*(int(v) for v in t["scenes"][i]))
-            lat.append(t["latents"][i].float())
-            layouts.append(t["layouts"][i])
-            keep = tuple(bool(v) for v in rng.random(len(SLOTS)) >= tr["p_drop_slot"])
-            ids.append(tok.pad(tok.scene_ids(scene, keep)))
-            known.append(int(rng.choice(tr["known_choices"])) if rng.random() < tr["p_known"] else 0)
-        x = torch.stack(lat)
-        layout = torch.stack(layouts)
-        noise = None
-        if cfg.anchored_noise:
-            h, w = cfg.frame_shape(aspect)
-            anchored = torch.from_numpy(rng.random(len(lat)) < tr["p_anchored"])
-            g = torch.Generator().manual_seed(int(rng.integers(2**63)))
-            lay = torch.where(anchored[:, None, None], layout, torch.zeros_like(layout))
-            noise = anchored_noise(lay, cfg.channels, h, g, width=w)
-        return step, x, torch.tensor(ids), torch.tensor(known), layout, noise
-
-
 # ---- state on disk (safetensors + JSON, never pickle) --------------------------------------------
 def _flat_optimizer(opt: torch.optim.Optimizer) -> tuple[dict, dict]:
     sd = opt.state_dict()
@@ -252,19 +189,6 @@ def load_state(out: Path, model, ema, opt) -> tuple[int, float, dict]:
     return int(meta["step"]), float(meta.get("elapsed_s", 0.0)), meta.get("train", {})
 
 
-def ship_autoencoder(latents: Path, out: Path, name: str) -> None:
-    """Put the autoencoder the latents were encoded with beside the run's checkpoints (as NAME), so
-    a run's ema checkpoint loads and decodes like a shipped one."""
-    from model_runtime.latent_cache import cache_autoencoder
-
-    src = cache_autoencoder(latents) or ckpt.ASSETS / f"{name}.safetensors"
-    for a, b in zip(ckpt.paths_for(src), ckpt.paths_for(out / name), strict=True):
-        if not a.exists():
-            raise RuntimeUserError("data", f"{a}: the latents' autoencoder is missing")
-        if a.resolve() != b.resolve():
-            shutil.copyfile(a, b)
-
-
 def lr_at(step: int, tr: dict) -> float:
     return tr["lr"] * min(1.0, (step + 1 - tr["warmup_start"]) / max(1, tr["warmup"]))
 
@@ -332,6 +256,8 @@ def ema_update(ema, model, step: int, tr: dict) -> None:
 def train(config: str, out: str, resume: bool = False, max_steps: int | None = None,
           max_minutes: float | None = None, device: str = "auto", quiet: bool = False,
           init: str | None = None, latents: str | None = None) -> dict:
+    from model_runtime import latent_cache  # latent models' data (it builds on ToyClips, defined here)
+
     cfg, tr = load_config(config)
     if cfg.autoencoder and not latents:
         raise RuntimeUserError("config", f"{config}: a latent model trains on a latent cache (--latents DIR)")
@@ -385,11 +311,11 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
         out_p.mkdir(parents=True, exist_ok=True)
         (out_p / "config.json").write_text(json.dumps({"model": cfg.to_dict(), "train": tr}, indent=2))
         if cfg.autoencoder:
-            ship_autoencoder(Path(latents), out_p, cfg.autoencoder)
+            latent_cache.ship_autoencoder(Path(latents), out_p, cfg.autoencoder)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     schedule = Schedule.cosine() if cfg.schedule == "cosine" else Schedule.linear()
     end = tr["steps"] if max_steps is None else min(tr["steps"], step + max_steps)
-    data = LatentClips(cfg, tr, step, rank, latents) if cfg.autoencoder else ToyClips(cfg, tr, step, rank)
+    data = latent_cache.LatentClips(cfg, tr, step, rank, latents) if cfg.autoencoder else ToyClips(cfg, tr, step, rank)
     loader = DataLoader(data, batch_size=None, num_workers=tr["workers"], worker_init_fn=quiet_worker,
                         persistent_workers=False, prefetch_factor=2 if tr["workers"] else None)
     amp = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)) if tr["autocast"] else nullcontext

@@ -272,11 +272,8 @@ class Worker:
         load_s = time.perf_counter() - t0
         sec_per_step, peak, cal_s = self.calibrate(gen, int(opts.get("calibrate_steps") or 0))
         info = gen.info
-        height = int(info.get("height", info["size"]))
-        width = int(info.get("width", info["size"]))
         # only a model of several aspects has one to ask for; a single-aspect model has its one size
-        aspects = {str(a): [int(v) for v in hw] for a, hw in info.get("aspects", {}).items()} \
-            if len(info.get("aspects", {})) > 1 else {}
+        aspects = info.get("aspects", {}) if len(info.get("aspects", {})) > 1 else {}
         self._install_cancel_hooks(gen)
         self.gen = gen
         self.ready = P.WorkerReady(
@@ -286,8 +283,8 @@ class Worker:
             device=str(info.get("device", "")),
             memory_bytes=_device_memory(str(info.get("device", "cpu"))),
             frames=int(info["frames"]),
-            width=width,
-            height=height,
+            width=int(info.get("width", info["size"])),
+            height=int(info.get("height", info["size"])),
             fps=float(info["fps"]),
             params=int(info.get("params", 0)),
             sec_per_step=sec_per_step,
@@ -295,7 +292,7 @@ class Worker:
             load_s=load_s,
             calibrate_s=cal_s,
             extend_frames=self._request_cls().__dataclass_fields__["extend_frames"].default,
-            aspects=aspects,
+            aspects={str(a): [int(v) for v in hw] for a, hw in aspects.items()},
         )
         self.send(self.ready)
 
