@@ -97,10 +97,7 @@ def to_model_space(frames: np.ndarray, size: int, width: int | None = None) -> t
     return (x / 127.5 - 1.0).unsqueeze(0)
 
 
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """B×3×T×H×W in [-1, 1] → uint8 B×T×H×W×3."""
-    x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 2, 3, 4, 1).cpu().numpy()
+to_uint8 = autoencoder.to_uint8  # B×3×T×H×W in [-1, 1] → uint8 B×T×H×W×3: one rule for both spaces
 
 
 class Generator:
