@@ -74,12 +74,18 @@ class SettingsDialog(QDialog):
         sf = QFormLayout(studio)
         self.checkpoint = QLineEdit(settings.checkpoint)
         self.checkpoint.setPlaceholderText(f"bundled default ({DEFAULT_NAME})")
+        self.checkpoint.setMinimumWidth(240)  # a path, readable beside the picker
         # the models shipped in assets/models, by what they make; picking one fills the path
         self.bundled = QComboBox()
         self.bundled.addItem("Bundled models…", None)
         for m in bundled_models():
             self.bundled.addItem(m.label, "" if m.name == DEFAULT_NAME else m.path)
         self.bundled.activated.connect(self._pick_bundled)
+        # compact beside the path field; the open list is wide enough for the full labels
+        self.bundled.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.bundled.setMinimumContentsLength(14)
+        self.bundled.view().setMinimumWidth(340)
+        self.bundled.setMaximumWidth(160)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         ck = QHBoxLayout()
