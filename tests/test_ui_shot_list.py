@@ -10,6 +10,7 @@ from studio.project.document import ProjectDocument
 from studio.project.schema import ShotStatus
 from studio.project.storyboard import load_storyboard
 from studio.ui import shot_list as sl
+from studio.ui import shot_table_model as cols
 from studio.ui.inspector import Inspector
 from studio.ui.media_cache import TakeMediaCache
 from tests.project_helpers import SAMPLE_JSON
@@ -38,7 +39,7 @@ def prompts(doc):
 
 def click_row(qtbot, panel, row, modifier=Qt.KeyboardModifier.NoModifier):
     view = panel.view
-    rect = view.visualRect(panel.model.index(row, sl.COL_PROMPT))
+    rect = view.visualRect(panel.model.index(row, cols.COL_PROMPT))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
 
 
@@ -52,13 +53,13 @@ def test_rows_show_the_shots(qtbot, doc):
     panel = make_panel(qtbot, doc)
     m = panel.model
     assert m.rowCount() == 7
-    assert m.data(m.index(0, sl.COL_NUM)) == "1"
-    assert m.data(m.index(0, sl.COL_PROMPT)).startswith("wide shot of a red lantern")
-    assert m.data(m.index(0, sl.COL_DURATION)) == "3 s"
-    assert m.data(m.index(0, sl.COL_STATUS)) == "draft"
+    assert m.data(m.index(0, cols.COL_NUM)) == "1"
+    assert m.data(m.index(0, cols.COL_PROMPT)).startswith("wide shot of a red lantern")
+    assert m.data(m.index(0, cols.COL_DURATION)) == "3 s"
+    assert m.data(m.index(0, cols.COL_STATUS)) == "draft"
     # Size and camera: what the prompt says, until they are set on the shot
-    assert m.data(m.index(0, sl.COL_SIZE)) == "Wide"
-    assert m.data(m.index(0, sl.COL_CAMERA)) == "Tilt up"
+    assert m.data(m.index(0, cols.COL_SIZE)) == "Wide"
+    assert m.data(m.index(0, cols.COL_CAMERA)) == "Tilt up"
 
 
 def test_add_shot_after_selection_with_undo_redo(qtbot, doc):
@@ -70,7 +71,7 @@ def test_add_shot_after_selection_with_undo_redo(qtbot, doc):
     new_id = doc.shot_at(2).id
     assert doc.shot_at(2).params.prompt == ""
     assert panel.selected_ids() == [new_id]  # the new shot is selected, ready to type
-    assert panel.model.data(panel.model.index(2, sl.COL_NUM)) == "3"
+    assert panel.model.data(panel.model.index(2, cols.COL_NUM)) == "3"
     doc.undo_stack.undo()
     assert panel.model.rowCount() == 7 and doc.shot(new_id) is None
     doc.undo_stack.redo()
@@ -117,11 +118,11 @@ def test_reorder_with_keys_and_by_drop(qtbot, doc):
 def test_cell_edits_go_through_the_document(qtbot, doc):
     panel = make_panel(qtbot, doc)
     m = panel.model
-    assert m.setData(m.index(3, sl.COL_DURATION), 4.5)
+    assert m.setData(m.index(3, cols.COL_DURATION), 4.5)
     assert doc.shot_at(3).params.duration == 4.5
-    assert m.setData(m.index(3, sl.COL_SIZE), "close-up")
-    assert m.data(m.index(3, sl.COL_SIZE)) == "Close-up"
-    assert not m.setData(m.index(3, sl.COL_DURATION), -1.0)  # refused by the document, nothing changes
+    assert m.setData(m.index(3, cols.COL_SIZE), "close-up")
+    assert m.data(m.index(3, cols.COL_SIZE)) == "Close-up"
+    assert not m.setData(m.index(3, cols.COL_DURATION), -1.0)  # refused by the document, nothing changes
     assert doc.shot_at(3).params.duration == 4.5
     doc.undo_stack.undo()
     doc.undo_stack.undo()
@@ -238,7 +239,7 @@ def test_inspector_transition_in_is_a_document_edit(qtbot, doc):
 
 
 def test_reference_media_is_kept_inside_the_project(qtbot, tmp_path):
-    from studio.ui.inspector import project_relative
+    from studio.ui.media_picker import project_relative
 
     folder = tmp_path / "P.vstudio"
     (folder / "media").mkdir(parents=True)

@@ -12,7 +12,8 @@ from studio.media.resolve import segments_from_project
 from studio.project.schema import TransitionKind
 from studio.ui.media_cache import TakeMediaCache
 from studio.ui.takes import TakesPanel
-from studio.ui.timeline import EDGE_PX, TimelinePanel
+from studio.ui.timeline import TimelinePanel
+from studio.ui.timeline_items import EDGE_PX
 from tests.ui_helpers import project_on_disk
 
 

@@ -7,27 +7,22 @@ reload the widgets from the document.
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSpinBox,
     QStackedWidget,
@@ -37,27 +32,17 @@ from PySide6.QtWidgets import (
 )
 
 from studio import vocabulary
-from studio.project.schema import MAX_SEED, Camera, Mode, Motion, ShotSize, ShotStatus, TransitionKind
+from studio.project.schema import MAX_SEED, Mode, ShotStatus, TransitionKind
 from studio.ui.badges import STATUS_COLORS
-from studio.ui.timeline import TRANSITION_NAMES
-
-MODE_LABELS = {
-    Mode.TEXT_TO_VIDEO: "Text → video",
-    Mode.IMAGE_TO_VIDEO: "Image → video",
-    Mode.EXTEND: "Extend the previous shot",
-    Mode.VIDEO_TO_VIDEO: "Video → video",
-}
-SIZE_ITEMS = {ShotSize.AUTO: "Auto (from prompt)", ShotSize.WIDE: "Wide", ShotSize.MEDIUM: "Medium",
-              ShotSize.CLOSE_UP: "Close-up"}
-CAMERA_ITEMS = {Camera.AUTO: "Auto (from prompt)", Camera.STATIC: "Static", Camera.PAN_LEFT: "Pan left",
-                Camera.PAN_RIGHT: "Pan right", Camera.TILT_UP: "Tilt up", Camera.TILT_DOWN: "Tilt down",
-                Camera.ZOOM_IN: "Zoom in", Camera.ZOOM_OUT: "Zoom out"}
-MOTION_ITEMS = {Motion.AUTO: "Auto (from prompt)", Motion.STILL: "Still", Motion.LEFT: "Moving left",
-                Motion.RIGHT: "Moving right", Motion.UP: "Moving up", Motion.DOWN: "Moving down",
-                Motion.BOUNCING: "Bouncing"}
-SAMPLER_ITEMS = {"dpmpp_2m": "DPM-Solver++ 2M", "ddim": "DDIM", "ddpm": "DDPM (ancestral)"}
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp)"
-VIDEO_FILTER = "Video (*.mp4 *.mov *.mkv *.webm *.npy)"
+from studio.ui.labels import (
+    CAMERA_ITEMS,
+    MODE_LABELS,
+    MOTION_ITEMS,
+    SAMPLER_ITEMS,
+    SIZE_ITEMS,
+    TRANSITION_NAMES,
+)
+from studio.ui.media_picker import IMAGE_FILTER, VIDEO_FILTER, MediaPicker, project_relative
 
 
 class UnknownWordHighlighter(QSyntaxHighlighter):
@@ -102,66 +87,6 @@ def section(title: str) -> QLabel:
     label = QLabel(title.upper())
     label.setObjectName("Section")
     return label
-
-
-def project_relative(project_dir: Path, path: Path, subfolder: str) -> str:
-    """A project-relative path for a picked file: as is when it is inside the project, else a copy
-    in media/<subfolder>/ (written to a temp name first, so a failed copy leaves nothing)."""
-    path = path.resolve()
-    project_dir = project_dir.resolve()
-    if path.is_relative_to(project_dir):
-        return path.relative_to(project_dir).as_posix()
-    dest_dir = project_dir / "media" / subfolder
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / path.name
-    n = 1
-    while dest.exists():
-        dest = dest_dir / f"{path.stem}-{n}{path.suffix}"
-        n += 1
-    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".import-")
-    os.close(fd)
-    try:
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, dest)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest.relative_to(project_dir).as_posix()
-
-
-class MediaPicker(QWidget):
-    """A project-relative file path with Browse… and Clear."""
-
-    picked = Signal(str)  # "" = cleared
-
-    def __init__(self, file_filter: str, parent=None):
-        super().__init__(parent)
-        self.file_filter = file_filter
-        self.path = QLineEdit()
-        self.path.setReadOnly(True)
-        self.path.setPlaceholderText("none")
-        self.browse = QPushButton("Browse…")
-        self.clear = QToolButton()
-        self.clear.setText("✕")
-        self.clear.setToolTip("Clear")
-        self.clear.setAutoRaise(True)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.path, 1)
-        lay.addWidget(self.browse)
-        lay.addWidget(self.clear)
-        self.clear.clicked.connect(lambda: self.picked.emit(""))
-        self.dialog = lambda: QFileDialog.getOpenFileName(self, "Choose a file", "", self.file_filter)[0]
-        self.browse.clicked.connect(self._browse)
-        self.choose = None  # set by the inspector: (absolute path) -> None
-
-    def _browse(self) -> None:
-        name = self.dialog()
-        if name and self.choose is not None:
-            self.choose(Path(name))
-
-    def set_value(self, value: str | None) -> None:
-        self.path.setText(value or "")
 
 
 class Inspector(QWidget):

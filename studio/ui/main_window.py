@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
 from studio.project import settings as app_settings
 from studio.project.document import ProjectDocument
 from studio.ui.inspector import Inspector
+from studio.ui.labels import SHORTCUT_HELP
 from studio.ui.media_cache import TakeMediaCache
-from studio.ui.player import SHORTCUT_HELP
 from studio.ui.shot_list import ShotListPanel
 from studio.ui.takes import TakesPanel
 from studio.ui.timecode import format_seconds
 from studio.ui.timeline import TimelinePanel
-from studio.ui.timeline_layout import total_duration
+from studio.ui.timeline_spans import total_duration
 from studio.ui.viewer import Viewer
 
 APP_NAME = "Video Diffusion Studio"

@@ -19,7 +19,7 @@ from studio.errors import StudioError
 from studio.media.frames import read_frames, take_media_path
 from studio.project.schema import Take
 from studio.ui.frame_source import ArrayFrameSource
-from studio.ui.player import to_qimage
+from studio.ui.images import to_qimage
 
 PREVIEW_UPSCALE = 4
 

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -25,17 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.frame_source import BlankSource, FrameSource
+from studio.ui.images import to_qimage
 from studio.ui.playback_clock import PlaybackClock
 from studio.ui.timecode import format_timecode, parse_timecode
 
 MAX_SHUTTLE = 8.0
-
-
-def to_qimage(frame: np.ndarray) -> QImage:
-    """RGB uint8 H×W×3 → QImage that owns a copy (the array may be reused by the source)."""
-    frame = np.ascontiguousarray(frame)
-    h, w = frame.shape[:2]
-    return QImage(frame.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 class FrameView(QWidget):
@@ -478,11 +472,3 @@ class Player(QWidget):
         if not self.handle_key(e.key(), e.modifiers()):
             super().keyPressEvent(e)
 
-
-SHORTCUT_HELP = [
-    (QKeySequence(Qt.Key.Key_Space).toString(), "Play / pause"),
-    ("J / K / L", "Shuttle back / stop / forward (press again for faster)"),
-    ("← / →", "One frame back / forward (Shift: 10 frames)"),
-    ("I / O", "Mark in / out"),
-    ("Home / End", "Start / end"),
-]

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from studio.project.status import generating_params
 from studio.ui.flow_layout import FlowLayout
-from studio.ui.inspector import SAMPLER_ITEMS
-from studio.ui.player import to_qimage
+from studio.ui.images import to_qimage
+from studio.ui.labels import SAMPLER_ITEMS
 
 THUMB = 128
 FIELD_NAMES = {"prompt": "prompt", "negative_prompt": "negative", "shot_size": "size", "camera": "camera",

@@ -53,7 +53,7 @@ class _Timed:  # the shape assembly.layout reads
     transition_s: float
 
 
-def layout(clips: list[TimelineClip], take_of) -> list[ClipSpan]:
+def clip_spans(clips: list[TimelineClip], take_of) -> list[ClipSpan]:
     """Clip spans in play order. `take_of(clip) -> Take | None`; clips whose take is gone are left out."""
     rows = []
     for clip in clips:
