@@ -11,7 +11,7 @@ from studio.media.assembly import assembled_duration
 from studio.media.resolve import segments_from_project
 from studio.project.schema import TransitionKind
 from studio.ui.media_cache import TakeMediaCache
-from studio.ui.takes import TakesPanel
+from studio.ui.take_browser import TakesPanel
 from studio.ui.timeline import TimelinePanel
 from studio.ui.timeline_items import EDGE_PX
 from tests.ui_helpers import project_on_disk
@@ -302,7 +302,7 @@ def test_delete_key_takes_the_selected_clip_off_the_timeline(qtbot, film):
 def test_take_thumbnails_keep_the_takes_shape():
     from PySide6.QtCore import QRectF
 
-    from studio.ui.takes import fit_rect
+    from studio.ui.take_browser import fit_rect
 
     box = QRectF(0, 0, 128, 128)
     wide = fit_rect(box, 256, 144)

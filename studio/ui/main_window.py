@@ -24,7 +24,7 @@ from studio.ui.inspector import Inspector
 from studio.ui.labels import SHORTCUT_HELP
 from studio.ui.media_cache import TakeMediaCache
 from studio.ui.shot_list import ShotListPanel
-from studio.ui.takes import TakesPanel
+from studio.ui.take_browser import TakesPanel
 from studio.ui.timecode import format_seconds
 from studio.ui.timeline import TimelinePanel
 from studio.ui.timeline_spans import total_duration
