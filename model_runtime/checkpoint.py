@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from contract.files import atomic_path
 from model_runtime.errors import CheckpointError
 from model_runtime.model import VideoDiffusionModel
 from model_runtime.uvit import UViTConfig
@@ -54,18 +54,11 @@ def file_hash(path: Path) -> str:
 
 
 def atomic_write_bytes(path: Path, write) -> None:
+    """`write(temp_path)` then swap it in atomically (contract.files.atomic_path; kept for callers
+    that pass a writer function)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shipped model must be readable by everyone
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        write(str(tmp))
 
 
 def save(model: VideoDiffusionModel, path: str | os.PathLike, meta: dict | None = None, half: bool = False) -> str:

@@ -6,13 +6,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from contract.files import atomic_path
 from model_runtime.errors import RuntimeUserError
 
 
@@ -22,22 +21,15 @@ def _fail(msg: str) -> int:
 
 
 def write_clip(path: Path, frames: np.ndarray, fps: float) -> None:
-    """Atomic: a temporary file in the target folder, then os.replace; nothing left on failure."""
+    """Atomic (contract.files): nothing is left on failure."""
     from model_runtime import video_io
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if path.suffix == ".npy":
-            with open(tmp, "wb") as f:
-                np.save(f, frames, allow_pickle=False)
+            np.save(tmp, frames, allow_pickle=False)
         else:
             video_io.write_mp4(tmp, frames, fps)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,12 +6,11 @@ version, so the film can be regenerated and re-cut."""
 from __future__ import annotations
 
 import json
-import os
 import time
-import uuid
 from importlib import metadata
 from pathlib import Path
 
+from contract.files import atomic_write
 from studio.media.assembly import layout
 from studio.media.presets import ExportSettings
 from studio.media.resolve import ResolvedClip
@@ -64,8 +63,8 @@ def build(
                 "frames_file": c.take.frames_file,
                 "in_s": c.in_s,
                 "out_s": c.out_s,
-                "out_s_is_take_end": c.clip.out_s is None,
-                "transition": {"kind": c.clip.transition.kind.value, "duration": c.clip.transition.duration},
+                "out_s_is_take_end": c.clip.out_point is None,
+                "transition": {"kind": c.shot.transition.kind.value, "duration": c.shot.transition.duration.seconds},
                 "effective_transition_s": span.transition_s,
                 "timeline_start_s": span.start,
                 "generation": {
@@ -79,7 +78,7 @@ def build(
                     "shot_size": p.shot_size.value,
                     "camera": p.camera.value,
                     "motion": p.motion.value,
-                    "duration": p.duration,
+                    "duration": p.duration.seconds,
                     "strength": p.strength,
                     "reference_image": p.reference_image,
                     "source_video": p.source_video,
@@ -117,15 +116,5 @@ def build(
 
 
 def write_sidecar(path: Path, data: dict) -> Path:
-    """Atomic write (temp beside it, fsync, os.replace)."""
-    tmp = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Atomic write (contract.files: temp beside it, fsync, os.replace)."""
+    return atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
