@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.project.schema import (
+    FrameTime,
     GenParams,
     ProjectData,
     ProjectSettings,
@@ -51,7 +52,8 @@ def textured(n=16, h=32, w=32, seed=0) -> np.ndarray:
 
 def make_project(folder: Path, clips: list[dict], fps=24.0, width=64, height=36) -> ProjectData:
     """A project folder with one shot per clip spec: {"frames": array, "prompt", "seed", "in_s",
-    "out_s", "transition", "transition_s"}; each take stored as media/<stem>.npy."""
+    "out_s", "transition", "transition_s"} (seconds, stored as frames at `fps`); each take stored
+    as media/<stem>.npy."""
     media = folder / "media"
     media.mkdir(parents=True, exist_ok=True)
     shots, tl = [], []
@@ -79,17 +81,19 @@ def make_project(folder: Path, clips: list[dict], fps=24.0, width=64, height=36)
             width=frames.shape[2],
             height=frames.shape[1],
         )
-        shot = Shot(params=params, takes=[take], chosen_take=take.id)
+        transition = Transition(
+            kind=spec.get("transition", "cut"),
+            duration=FrameTime.from_seconds(spec.get("transition_s", 0.0), fps),
+        )
+        shot = Shot(params=params, takes=[take], chosen_take=take.id, transition=transition)
         shots.append(shot)
+        out_s = spec.get("out_s")
         tl.append(
             TimelineClip(
                 shot_id=shot.id,
                 take_id=take.id,
-                in_s=spec.get("in_s", 0.0),
-                out_s=spec.get("out_s"),
-                transition=Transition(
-                    kind=spec.get("transition", "cut"), duration=spec.get("transition_s", 0.0)
-                ),
+                in_point=FrameTime.from_seconds(spec.get("in_s", 0.0), fps),
+                out_point=None if out_s is None else FrameTime.from_seconds(out_s, fps),
             )
         )
     return ProjectData(

@@ -12,6 +12,7 @@ from studio.project.schema import (
     TimelineClip,
     Transition,
     TransitionKind,
+    at_fps,
 )
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -30,16 +31,16 @@ def sample_project(n_shots: int = 3, takes_per_shot: int = 2) -> ProjectData:
     """Shots with takes, chosen takes, timeline clips with trims and transitions."""
     shots, clips = [], []
     for i in range(n_shots):
-        p = GenParams(prompt=f"a red ball moving left, shot {i}", seed=i, duration=2.0)
+        p = GenParams(prompt=f"a red ball moving left, shot {i}", seed=i, duration=at_fps(2.0))
         takes = [make_take(p, i * 10 + k) for k in range(takes_per_shot)]
-        tr = Transition(kind=TransitionKind.CROSSFADE, duration=0.5) if i % 2 else Transition()
+        tr = Transition(kind=TransitionKind.CROSSFADE, duration=at_fps(0.5)) if i % 2 else Transition()
         shot = Shot(params=p, takes=takes, chosen_take=takes[0].id if takes else None,
                     notes=f"note {i}", transition=tr)
         shot.status = "ready" if takes else "draft"
         shots.append(shot)
         if takes:
-            clips.append(TimelineClip(shot_id=shot.id, take_id=takes[0].id, in_s=0.25, out_s=1.5,
-                                      transition=tr.model_copy()))
+            clips.append(TimelineClip(shot_id=shot.id, take_id=takes[0].id, in_point=at_fps(0.25),
+                                      out_point=at_fps(1.5)))
     return ProjectData(title="Sample", shots=shots, timeline={"clips": clips})
 
 

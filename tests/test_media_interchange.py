@@ -29,10 +29,10 @@ def build(tmp_path, lead="cut"):
 def test_otio_round_trip(tmp_path, lead):
     proj, folder = build(tmp_path, lead)
     path = write_timeline(proj, folder, tmp_path / "cut.otio")
-    expected = [c.model_copy(deep=True) for c in proj.timeline.clips]
+    expected = [(c, s.transition) for c, s in zip(proj.timeline.clips, proj.shots, strict=True)]
     if lead == "crossfade":  # a crossfade into the first clip is a cut in the film, so in the file too
-        expected[0].transition = Transition()
-    assert read_timeline(path, proj, folder) == expected
+        expected[0] = (expected[0][0], Transition())
+    assert [tuple(r) for r in read_timeline(path, proj, folder)] == expected
     # the OTIO track runs as long as the assembled film
     t = otio.adapters.read_from_file(str(path))
     assert t.duration().to_seconds() == pytest.approx(assembled_duration(segments_from_project(proj, folder)))
@@ -62,7 +62,8 @@ def test_match_by_media_path_without_ids(tmp_path):
     t = to_otio(proj, folder)
     for item in t.tracks[0]:
         item.metadata.pop("vstudio", None)
-    assert from_otio(t, proj, folder) == proj.timeline.clips
+    assert [r.clip for r in from_otio(t, proj, folder)] == proj.timeline.clips
+    assert [r.transition for r in from_otio(t, proj, folder)] == [s.transition for s in proj.shots]
 
 
 def test_unknown_media_is_a_user_error(tmp_path):

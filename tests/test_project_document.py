@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
 from studio.project import store
 from studio.project.document import AUTOSAVE_INTERVAL_MS, ProjectDocument
-from studio.project.schema import GenParams, ProjectData, ShotStatus, TransitionKind
+from studio.project.schema import FrameTime, GenParams, ProjectData, ShotStatus, TransitionKind, at_fps
 from studio.project.status import ENGINE_STATES, derive_status, derived_status
 
 
@@ -221,14 +221,14 @@ def test_choose_take_puts_the_clip_on_the_timeline(doc):
     assert [cl.shot_id for cl in doc.clips()] == [a, c]
     before = dump(doc)
     doc.choose_take(b, tb[1].id)
-    # the clip lands in shot order, carrying the shot's transition
+    # the clip lands in shot order (the cut into it is the shot's transition)
     assert [(cl.shot_id, cl.take_id) for cl in doc.clips()] == [(a, ta[0].id), (b, tb[1].id), (c, tc[0].id)]
     check_undo_redo(doc, before, dump(doc))
     # choosing another take of the same shot updates its clip in place, keeping the trim
     doc.trim_clip(b, 0.5, 1.5)
     doc.choose_take(b, tb[0].id)
     clip = doc.clip_for(b)
-    assert (clip.take_id, clip.in_s, clip.out_s) == (tb[0].id, 0.5, 1.5)
+    assert (clip.take_id, clip.in_point, clip.out_point) == (tb[0].id, at_fps(0.5), at_fps(1.5))
     assert doc.clip_index(b) == 1
     # un-choosing removes the clip
     before = dump(doc)
@@ -291,28 +291,60 @@ def test_timeline_reorder_trim_and_transition(doc):
         assert doc.trim_clip(ids[1], 0.25, out) is None
     assert doc.undo_stack.count() == 2
     clip = doc.clip_for(ids[1])
-    assert (clip.in_s, clip.out_s) == (0.25, 1.6)
+    # seconds in, exact frames at the project's 24 fps stored: 1.6 s is 38.4 frames, 38 kept
+    assert (clip.in_point, clip.out_point) == (FrameTime(value=6, rate=24.0), FrameTime(value=38, rate=24.0))
     check_undo_redo(doc, before, dump(doc))
-    for bad in ((-1, None), (1.0, 0.5), (0.0, 2.5), (2.0, None)):
+    for bad in ((-1, None), (1.0, 0.5), (0.0, 2.5), (2.0, None), (0.5, 0.51), (float("nan"), None)):
         err = doc.trim_clip(ids[1], *bad)
         assert err is not None and "\n" not in err.message
-    assert doc.clip_for(ids[1]).out_s == 1.6
+    assert doc.clip_for(ids[1]).out_point == FrameTime(value=38, rate=24.0)
     assert doc.trim_clip(ids[4], 0, 1) is not None  # no clip yet
 
     before = dump(doc)
     assert doc.set_transition(ids[1], "crossfade", 0.75) is None
-    assert doc.clip_for(ids[1]).transition.kind == TransitionKind.CROSSFADE
-    assert doc.clip_for(ids[1]).transition.duration == 0.75
-    assert doc.shot(ids[1]).transition == doc.clip_for(ids[1]).transition
+    assert doc.shot(ids[1]).transition.kind == TransitionKind.CROSSFADE
+    assert doc.shot(ids[1]).transition.duration == FrameTime(value=18, rate=24.0)
     check_undo_redo(doc, before, dump(doc))
     doc.set_transition(ids[1], "cut")
-    assert doc.clip_for(ids[1]).transition.duration == 0.0
+    assert doc.shot(ids[1]).transition.duration.value == 0
     assert doc.set_transition(ids[1], "wipe") is not None
     assert doc.set_transition(ids[1], "crossfade", 99) is not None
-    # a transition set before any take exists is carried onto the clip when one is chosen
+    assert doc.set_transition(ids[1], "crossfade", -1) is not None
+    # a transition set before any take exists is the one its clip uses once a take is chosen
     doc.set_transition(ids[4], "fade_black", 1.0)
     add_takes(doc, ids[4], 1)
-    assert doc.clip_for(ids[4]).transition.kind == TransitionKind.FADE_BLACK
+    assert doc.clip_for(ids[4]) is not None and doc.shot(ids[4]).transition.kind == TransitionKind.FADE_BLACK
+    assert "transition" not in dump(doc)["timeline"]["clips"][0]  # stored once, on the shot
+
+
+def test_times_typed_in_seconds_are_frames_at_the_project_rate(doc):
+    sid = doc.shot_ids()[0]
+    assert doc.set_params(sid, duration=2.5) is None
+    assert doc.shot(sid).params.duration == FrameTime(value=60, rate=24.0)
+    assert doc.set_params(sid, duration=0.01) is not None  # less than a frame
+    assert doc.set_params(sid, duration=float("inf")) is not None
+    add_takes(doc, sid, 1)
+    doc.set_project_settings(fps=30)
+    # the same time typed again keeps the shot's frames: not a change, not stale
+    count = doc.undo_stack.count()
+    assert doc.set_params(sid, duration=2.5) is None
+    assert doc.undo_stack.count() == count and doc.status(sid) == ShotStatus.READY
+    assert doc.set_params(sid, duration=2.1) is None
+    assert doc.shot(sid).params.duration == FrameTime(value=63, rate=30.0)
+    assert doc.status(sid) == ShotStatus.STALE
+    assert doc.trim_clip(sid, 0.1, 1.0) is None
+    assert doc.clip_for(sid).in_point == FrameTime(value=3, rate=30.0)
+    assert doc.set_transition(sid, "crossfade", 0.2) is None
+    assert doc.shot(sid).transition.duration == FrameTime(value=6, rate=30.0)
+
+
+def test_an_out_point_at_the_end_of_a_take_off_the_project_grid_stays_inside_it(doc):
+    sid = doc.shot_ids()[0]
+    doc.set_project_settings(fps=25)
+    add_takes(doc, sid, 1, frames=15)  # 1.875 s at 8 fps: 46.875 frames at 25 fps
+    assert doc.trim_clip(sid, 0.0, 1.875) is None
+    assert doc.clip_for(sid).out_point == FrameTime(value=46, rate=25.0)  # not 47, past the end
+    assert doc.trim_clip(sid, 0.0, 1.9) is not None
 
 
 def test_trim_without_merge_starts_its_own_undo_step(doc):
@@ -325,9 +357,9 @@ def test_trim_without_merge_starts_its_own_undo_step(doc):
     assert doc.trim_clip(sid, 0.0, 1.25) is None  # a live update merges into the drag's step
     assert doc.undo_stack.count() == 2
     doc.undo_stack.undo()
-    assert doc.clip_for(sid).out_s == 1.8
+    assert doc.clip_for(sid).out_point == at_fps(1.8)
     doc.undo_stack.undo()
-    assert doc.clip_for(sid).out_s is None
+    assert doc.clip_for(sid).out_point is None
 
 
 def test_title_and_project_settings_undo(doc):

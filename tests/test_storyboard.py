@@ -8,7 +8,7 @@ import pytest
 from project_helpers import SAMPLE_CSV, SAMPLE_JSON
 
 from studio.errors import StudioError
-from studio.project.schema import Camera, GenParams, Mode, Motion, ShotSize, TransitionKind
+from studio.project.schema import Camera, FrameTime, GenParams, Mode, Motion, ShotSize, TransitionKind, at_fps
 from studio.project.storyboard import load_storyboard
 
 
@@ -26,12 +26,14 @@ def test_sample_json_and_csv_give_the_same_shots():
 def test_sample_values_are_mapped():
     shots = load_storyboard(SAMPLE_JSON).shots
     first, second = shots[0].params, shots[1].params
-    assert first.prompt.startswith("wide shot of a red lantern") and first.duration == 3 and first.seed == 11
-    assert shots[0].transition.kind == TransitionKind.CUT and shots[0].transition.duration == 0
+    # seconds in the file, exact frames at the storyboard's 24 fps in the project
+    assert first.prompt.startswith("wide shot of a red lantern") and first.seed == 11
+    assert first.duration == FrameTime(value=72, rate=24.0)
+    assert shots[0].transition.kind == TransitionKind.CUT and shots[0].transition.duration.value == 0
     assert not first.continue_from_previous
-    assert second.continue_from_previous and second.duration == 2 and second.seed == 12
-    assert (shots[1].transition.kind, shots[1].transition.duration) == (TransitionKind.CROSSFADE, 0.5)
-    assert (shots[3].transition.kind, shots[3].transition.duration) == (TransitionKind.FADE_BLACK, 1.0)
+    assert second.continue_from_previous and second.duration == FrameTime(value=48, rate=24.0) and second.seed == 12
+    assert (shots[1].transition.kind, shots[1].transition.duration) == (TransitionKind.CROSSFADE, at_fps(0.5))
+    assert (shots[3].transition.kind, shots[3].transition.duration) == (TransitionKind.FADE_BLACK, at_fps(1.0))
     assert shots[4].params.prompt == "远景，一个熊猫静止，草地，镜头向左平移"
     # no shot leaves a timeline clip: there are no takes yet
     assert load_storyboard(SAMPLE_JSON).timeline.clips == []
@@ -53,7 +55,7 @@ def test_per_shot_overrides(tmp_path):
     assert (s1.params.steps, s1.params.guidance, s1.params.sampler) == (12, 4.5, "ddim")
     assert s1.params.negative_prompt == "blurry" and s1.notes == "hero"
     assert s2.params.mode == Mode.EXTEND and s2.params.continue_from_previous
-    assert (s2.transition.kind, s2.transition.duration) == (TransitionKind.CROSSFADE, 0.5)  # default length
+    assert (s2.transition.kind, s2.transition.duration.seconds) == (TransitionKind.CROSSFADE, 0.5)  # default length
     # defaults fill what the file leaves out, but never what it says
     d1, _ = load_storyboard(path, GenParams(steps=50, guidance=7.0, prompt="ignored")).shots
     assert (d1.params.steps, d1.params.guidance, d1.params.prompt) == (12, 4.5, "a ball")
@@ -118,6 +120,39 @@ def test_missing_and_unknown_files(tmp_path):
     (tmp_path / "bin.csv").write_bytes(b"prompt\n\xff\xfe\n")
     with pytest.raises(StudioError, match="not UTF-8"):
         load_storyboard(tmp_path / "bin.csv")
+
+
+def test_times_are_frames_at_the_project_rate(tmp_path):
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"fps": 30, "shots": [
+        {"prompt": "a", "duration": 2.51, "transition": "crossfade", "transition_duration": 0.3},
+        {"prompt": "b"}]}))
+    a, b = load_storyboard(path).shots
+    assert a.params.duration == FrameTime(value=75, rate=30.0)  # 75.3 frames: the nearest
+    assert a.transition.duration == FrameTime(value=9, rate=30.0)
+    assert b.params.duration == FrameTime(value=60, rate=30.0)  # the default 2 s, at the film's rate
+    # imported into a project of another rate, its rate is used
+    a25, _ = load_storyboard(path, fps=25.0).shots
+    assert (a25.params.duration, a25.transition.duration) == (FrameTime(value=63, rate=25.0),
+                                                              FrameTime(value=8, rate=25.0))
+    # CSV carries no fps: the default project's, or the project's it goes into
+    csv = tmp_path / "b.csv"
+    csv.write_text("prompt,duration\na,2.5\n")
+    assert load_storyboard(csv).shots[0].params.duration == FrameTime(value=60, rate=24.0)
+    assert load_storyboard(csv, fps=50.0).shots[0].params.duration == FrameTime(value=125, rate=50.0)
+    # less than a frame is refused, with the field named
+    csv.write_text("prompt,duration\na,0.01\n")
+    with pytest.raises(StudioError, match="duration: should be at least one frame long"):
+        load_storyboard(csv)
+
+
+def test_the_sample_storyboard_imports_as_before():
+    """Its durations and transitions are whole frames at its 24 fps, so no time moves."""
+    raw = json.loads(SAMPLE_JSON.read_text())
+    for shot, entry in zip(load_storyboard(SAMPLE_JSON).shots, raw["shots"], strict=True):
+        assert shot.params.duration.seconds == entry["duration"]
+        cut = entry.get("transition", "cut") == "cut"
+        assert shot.transition.duration.seconds == (0.0 if cut else entry["transition_duration"])
 
 
 def test_csv_with_bom_and_blank_lines(tmp_path):

@@ -23,26 +23,35 @@ adapter writes and reads back with the exact timing.
 Times are at the project frame rate. `.otio` keeps exact (fractional) frame values; for EDL and XML
 every time is snapped to whole frames first, as those formats require. Clips and transitions carry
 `metadata["vstudio"]` (shot id, take id, transition kind) so a re-import matches takes by id, and
-falls back to the media path.
+falls back to the media path. Read back, trims and transition lengths are whole frames at the
+project's rate (`FrameTime`), and each clip comes with the transition into it, which belongs to its
+shot (`Shot.transition`).
 """
 
 from __future__ import annotations
 
-import os
-import uuid
+import errno
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
 
+from contract.files import atomic_write
 from studio.errors import StudioError
 from studio.media.assembly import layout
 from studio.media.resolve import resolve_timeline, take_duration
-from studio.project.schema import ProjectData, TimelineClip, Transition, TransitionKind
+from studio.project.schema import FrameTime, ProjectData, TimelineClip, Transition, TransitionKind
 
 FORMATS = {".otio": "otio_json", ".edl": "cmx_3600", ".xml": "fcp_xml"}
 _KEY = "vstudio"
-_ROUND = 6  # seconds are compared to the microsecond after a round trip
+
+
+class ReadClip(NamedTuple):
+    """A timeline clip read back, and the cut into it (for its shot's `transition`)."""
+
+    clip: TimelineClip
+    transition: Transition
 
 
 def _rt(seconds: float, rate: float) -> otio.opentime.RationalTime:
@@ -191,17 +200,12 @@ def write_timeline(project: ProjectData, project_dir: str | Path, path: str | Pa
         raise StudioError("interchange", f"the OTIO adapter {adapter} is not installed") from e
     except (otio.exceptions.OTIOError, ValueError, RuntimeError) as e:
         raise StudioError("interchange", f"cannot write {path.name}: {e}") from e
-    tmp = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        return atomic_write(path, text)
     except OSError as e:
         raise StudioError(
-            "disk_full" if e.errno == 28 else "path", f"cannot write {path.name}: {e.strerror}"
+            "disk_full" if e.errno == errno.ENOSPC else "path", f"cannot write {path.name}: {e.strerror}"
         ) from e
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,15 +245,17 @@ def _match_take(clip: otio.schema.Clip, project: ProjectData, project_dir: Path)
 
 def from_otio(
     timeline: otio.schema.Timeline, project: ProjectData, project_dir: str | Path
-) -> list[TimelineClip]:
-    """Timeline clips from the first video track of an OTIO timeline (gaps that are not part of a
-    fade through black are closed up: the studio's timeline has none)."""
+) -> list[ReadClip]:
+    """Timeline clips, each with the transition into it, from the first video track of an OTIO
+    timeline (gaps that are not part of a fade through black are closed up: the studio's timeline
+    has none). Times are whole frames at the project's fps."""
     project_dir = Path(project_dir)
+    rate = float(project.settings.fps)
     tracks = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
     if not tracks:
         raise StudioError("interchange", "the timeline has no video track")
     items = list(tracks[0])
-    out: list[TimelineClip] = []
+    out: list[ReadClip] = []
     pending: list = []  # transitions and gaps since the last clip
     for item in items:
         if not isinstance(item, otio.schema.Clip):
@@ -258,27 +264,25 @@ def from_otio(
         shot, take = _match_take(item, project, project_dir)
         # the trim is what shows, including the media transitions borrow either side of the cuts
         rng = item.visible_range()
-        start, end = _seconds(rng.start_time), _seconds(rng.end_time_exclusive())
-        transition = _transition_into(pending, first=not out)
+        start, end = rng.start_time, rng.end_time_exclusive()
+        transition = _transition_into(pending, rate, first=not out)
         pending = []
         duration = take_duration(project_dir, take)
-        out_s = None if abs(end - duration) < 1e-6 else round(end, _ROUND)
-        out.append(
-            TimelineClip(
-                shot_id=shot.id,
-                take_id=take.id,
-                in_s=max(0.0, round(start, _ROUND)),
-                out_s=out_s,
-                transition=transition,
-            )
+        at_end = abs(_seconds(end) - duration) < 1e-6
+        clip = TimelineClip(
+            shot_id=shot.id,
+            take_id=take.id,
+            in_point=FrameTime.from_otio(start, rate) if start.value > 0 else FrameTime(value=0, rate=rate),
+            out_point=None if at_end else FrameTime.from_otio(end, rate),
         )
+        out.append(ReadClip(clip, transition))
     return out
 
 
-def _transition_into(pending: list, first: bool) -> Transition:
+def _transition_into(pending: list, rate: float, first: bool) -> Transition:
     transitions = [p for p in pending if isinstance(p, otio.schema.Transition)]
     if not transitions:
-        return Transition()
+        return Transition(duration=FrameTime(value=0, rate=rate))
     span = sum(_seconds(t.in_offset) + _seconds(t.out_offset) for t in transitions)
     kind = transitions[-1].metadata.get(_KEY, {}).get("kind")
     has_gap = any(isinstance(p, otio.schema.Gap) for p in pending)
@@ -286,11 +290,12 @@ def _transition_into(pending: list, first: bool) -> Transition:
         kind = "fade_black" if has_gap and (len(transitions) == 2 or first) else "crossfade"
     # the dissolves span d in all, except a fade up from black into the first clip: d/2
     d = 2 * span if kind == "fade_black" and first else span
-    return Transition(kind=TransitionKind(kind), duration=round(d, _ROUND))
+    return Transition(kind=TransitionKind(kind), duration=FrameTime.from_seconds(d, rate))
 
 
-def read_timeline(path: str | Path, project: ProjectData, project_dir: str | Path) -> list[TimelineClip]:
-    """Timeline clips from an `.otio` file, matched to this project's takes."""
+def read_timeline(path: str | Path, project: ProjectData, project_dir: str | Path) -> list[ReadClip]:
+    """Timeline clips (with the transition into each) from an `.otio` file, matched to this
+    project's takes."""
     path = Path(path)
     if not path.is_file():
         raise StudioError("path", f"{path.name} does not exist")

@@ -9,9 +9,8 @@ from pathlib import Path
 from studio.errors import StudioError
 from studio.media.assembly import Segment
 from studio.media.frames import TakeFrames, count_frames, take_media_path
+from studio.project.choice import take_duration as known_duration
 from studio.project.schema import ProjectData, Shot, Take, TimelineClip
-
-NATIVE_FPS = 8.0  # the model's frame rate, for takes whose metadata lacks one
 
 
 @dataclass
@@ -27,28 +26,31 @@ class ResolvedClip:
     out_s: float  # resolved: a None out point is the take's end
 
     def segment(self) -> Segment:
+        transition = self.shot.transition  # the cut into the clip is its shot's
         return Segment(
             frames=TakeFrames(self.media),
-            fps=self.take.fps or NATIVE_FPS,
+            fps=self.take.fps,
             in_s=self.in_s,
             out_s=self.out_s,
-            transition=self.clip.transition.kind.value,
-            transition_s=self.clip.transition.duration,
+            transition=transition.kind.value,
+            transition_s=transition.duration.seconds,
             label=f"shot {self.shot_number}",
         )
 
 
 def take_duration(project_dir: str | Path, take: Take) -> float:
-    fps = take.fps or NATIVE_FPS
-    if take.frames > 0:
-        return take.frames / fps
+    """Seconds of a take (`choice.take_duration`); one whose metadata has no frame count yet is
+    measured from its media file."""
+    seconds = known_duration(take)
+    if seconds is not None:
+        return seconds
     path = take_media_path(project_dir, take)
     if not path.is_file():
         raise StudioError(
             "missing_media", f"the take file {path.name} is missing from the project's media folder"
         )
     n, _ = count_frames(path)
-    return n / fps
+    return n / take.fps
 
 
 def resolve_timeline(
@@ -73,13 +75,14 @@ def resolve_timeline(
                 f"shot {number}: the take file {media.name} is missing from the project's media folder",
             )
         duration = take_duration(project_dir, take)
-        out_s = duration if clip.out_s is None else min(clip.out_s, duration)
-        if clip.in_s >= out_s:
+        in_s = clip.in_point.seconds
+        out_s = duration if clip.out_point is None else min(clip.out_point.seconds, duration)
+        if in_s >= out_s:
             raise StudioError(
                 "timeline",
-                f"shot {number}: the trim ({clip.in_s:g}s to {out_s:g}s) leaves nothing of the {duration:g}s take",
+                f"shot {number}: the trim ({in_s:g}s to {out_s:g}s) leaves nothing of the {duration:g}s take",
             )
-        out.append(ResolvedClip(i, clip, shot, number, take, media, duration, clip.in_s, out_s))
+        out.append(ResolvedClip(i, clip, shot, number, take, media, duration, in_s, out_s))
     return out
 
 

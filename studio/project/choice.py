@@ -5,13 +5,17 @@ both go through these, so the studio and `main.py render` lay out a timeline the
 
 from __future__ import annotations
 
-from studio.project.schema import ProjectData, Shot, ShotStatus, Take, TimelineClip
+from studio.project.schema import FrameTime, ProjectData, Shot, ShotStatus, Take, TimelineClip
 from studio.project.status import ENGINE_STATES, derive_status
 
 
-def take_duration(take: Take) -> float | None:
-    """Seconds of media in a take; None before its metadata has a frame count."""
-    return take.frames / take.fps if take.frames > 0 and take.fps > 0 else None
+def take_duration(take: Take, *, requested: bool = False) -> float | None:
+    """Seconds of media in a take: its frame count at its own fps (the model's). Before its
+    metadata has a frame count: None, or with `requested` the duration it was asked for.
+    The one place that says how long a take is (timeline, takes browser, export, trims)."""
+    if take.frames > 0:
+        return take.frames / take.fps
+    return take.params.duration.seconds if requested else None
 
 
 def chosen(shot: Shot) -> Take | None:
@@ -31,7 +35,8 @@ def clip_slot(project: ProjectData, shot_id: str) -> int:
 
 def apply_choice(project: ProjectData, shot: Shot, take_id: str | None) -> None:
     """Set the chosen take and make the timeline agree: the shot's clip shows that take (its trim
-    kept if it fits, its transition kept), a new clip goes in shot order, None takes the clip off.
+    kept if it fits), a new clip goes in shot order, None takes the clip off. The cut into the
+    clip is the shot's transition, which stays with the shot.
     Leaves `shot.status` to the caller."""
     shot.chosen_take = take_id
     clips = project.timeline.clips
@@ -45,11 +50,12 @@ def apply_choice(project: ProjectData, shot: Shot, take_id: str | None) -> None:
         take = next((t for t in shot.takes if t.id == take_id), None)
         dur = take_duration(take) if take is not None else None
         # A trim made on another take only survives if it fits this one.
-        if dur is not None and (clip.in_s >= dur or (clip.out_s is not None and clip.out_s > dur)):
-            clip.in_s, clip.out_s = 0.0, None
+        out = clip.out_point
+        if dur is not None and (clip.in_point.seconds >= dur or (out is not None and out.seconds > dur)):
+            clip.in_point, clip.out_point = FrameTime(value=0, rate=project.settings.fps), None
     else:
         clips.insert(clip_slot(project, shot.id), TimelineClip(
-            shot_id=shot.id, take_id=take_id, transition=shot.transition.model_copy()))
+            shot_id=shot.id, take_id=take_id, in_point=FrameTime(value=0, rate=project.settings.fps)))
 
 
 def add_take(project: ProjectData, shot: Shot, take: Take, choose: bool | None = None) -> bool | None:

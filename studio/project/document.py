@@ -2,9 +2,9 @@
 
 It wraps a `ProjectData` (schema.py), the project folder and a `QUndoStack`. Widgets read through the
 accessors and change things only through the edit methods: each edit pushes one `QUndoCommand`
-(commands.py), so undo/redo covers everything a user does. Results from the engine (new takes, shot
-status while queued/generating/failed) are *not* undoable: they are work done, not edits, and undoing
-them would throw that work away. They still make the document dirty.
+(studio/project/commands/), so undo/redo covers everything a user does. Results from the engine
+(new takes, shot status while queued/generating/failed) are *not* undoable: they are work done, not
+edits, and undoing them would throw that work away. They still make the document dirty.
 
 Rules widgets can rely on:
 - Objects returned by accessors are the live data: read them, never mutate them.
@@ -24,7 +24,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from studio.errors import StudioError
-from studio.project import commands, store, storyboard
+from studio.project import store, storyboard
+from studio.project.commands import project as project_commands
+from studio.project.commands import shots as shots_commands
+from studio.project.commands import takes as takes_commands
+from studio.project.commands import timeline as timeline_commands
 from studio.project.schema import (
     GenParams,
     Job,
@@ -205,7 +209,7 @@ class ProjectDocument(QObject):
         if not shots:
             return []
         row = len(self._data.shots) if row is None else max(0, min(row, len(self._data.shots)))
-        self._undo.push(commands.InsertShots(self, shots, row, "Add shot" if len(shots) == 1 else
+        self._undo.push(shots_commands.InsertShots(self, shots, row, "Add shot" if len(shots) == 1 else
                                              f"Add {len(shots)} shots"))
         return [s.id for s in shots]
 
@@ -214,20 +218,20 @@ class ProjectDocument(QObject):
 
     def duplicate_shots(self, shot_ids: Iterable[str]) -> list[str]:
         """Copy shots (params, notes, transition; no takes) right after the last selected one."""
-        return commands.duplicate_shots(self, list(shot_ids))
+        return shots_commands.duplicate_shots(self, list(shot_ids))
 
     def delete_shots(self, shot_ids: Iterable[str]) -> None:
         """Delete shots with their timeline clips. Media files stay on disk (undo brings them back)."""
         ids = [i for i in shot_ids if self.row_of(i) >= 0]
         if ids:
-            self._undo.push(commands.DeleteShots(self, ids))
+            self._undo.push(shots_commands.DeleteShots(self, ids))
 
     def move_shots(self, shot_ids: Iterable[str], to_row: int) -> None:
         """Move a (multi-)selection so it lands before the shot now at `to_row` (Qt drop semantics;
         `to_row == shot_count()` moves to the end). The moved shots keep their relative order."""
         ids = [i for i in shot_ids if self.row_of(i) >= 0]
         if ids:
-            cmd = commands.MoveShots(self, ids, to_row)
+            cmd = shots_commands.MoveShots(self, ids, to_row)
             if cmd.changes_anything():
                 self._undo.push(cmd)
 
@@ -236,13 +240,13 @@ class ProjectDocument(QObject):
         Consecutive edits of the same text field on the same shots merge into one undo step (typing).
         Invalid values change nothing and come back as a StudioError naming the field."""
         ids = [shot_ids] if isinstance(shot_ids, str) else list(shot_ids)
-        return commands.push_param_edit(self, ids, changes)
+        return shots_commands.push_param_edit(self, ids, changes)
 
     def set_notes(self, shot_id: str, notes: str) -> None:
         """Consecutive notes edits of the same shot merge into one undo step."""
         shot = self.shot(shot_id)
         if shot is not None and shot.notes != notes:
-            self._undo.push(commands.SetNotes(self, shot_id, notes))
+            self._undo.push(shots_commands.SetNotes(self, shot_id, notes))
 
     def choose_take(self, shot_id: str, take_id: str | None) -> None:
         """Make a take the shot's chosen one; its clip appears on (or is updated in) the timeline,
@@ -252,19 +256,19 @@ class ProjectDocument(QObject):
             return
         if take_id is not None and self.take(shot_id, take_id) is None:
             return
-        self._undo.push(commands.ChooseTake(self, shot_id, take_id))
+        self._undo.push(takes_commands.ChooseTake(self, shot_id, take_id))
 
     def rate_take(self, shot_id: str, take_id: str, rating: int) -> None:
         """0..5 stars."""
         take = self.take(shot_id, take_id)
         rating = max(0, min(5, int(rating)))
         if take is not None and take.rating != rating:
-            self._undo.push(commands.RateTake(self, shot_id, take_id, rating))
+            self._undo.push(takes_commands.RateTake(self, shot_id, take_id, rating))
 
     def delete_take(self, shot_id: str, take_id: str) -> None:
         """Remove a take from the shot (and its clip if it was the chosen one). Files stay on disk."""
         if self.take(shot_id, take_id) is not None:
-            self._undo.push(commands.DeleteTake(self, shot_id, take_id))
+            self._undo.push(takes_commands.DeleteTake(self, shot_id, take_id))
 
     def move_clip(self, shot_id: str, to_index: int) -> None:
         """Reorder the timeline: the clip lands at `to_index` in the new order."""
@@ -272,42 +276,46 @@ class ProjectDocument(QObject):
         n = len(self._data.timeline.clips)
         to_index = max(0, min(to_index, n - 1))
         if i >= 0 and i != to_index:
-            self._undo.push(commands.MoveClip(self, shot_id, to_index))
+            self._undo.push(timeline_commands.MoveClip(self, shot_id, to_index))
 
     def trim_clip(self, shot_id: str, in_s: float, out_s: float | None, *,
                   merge: bool = True) -> StudioError | None:
-        """Set a clip's in/out points (seconds into the take; out None = the take's end).
+        """Set a clip's in/out points (seconds into the take, stored as frames at the project's fps;
+        out None = the take's end).
         A trim merges into the undo step of the trim just before it on the same clip (live updates
         while dragging a handle); `merge=False` starts a new step (the first update of a drag, or
         a drag committed once on release)."""
-        return commands.push_trim(self, shot_id, in_s, out_s, merge)
+        return timeline_commands.push_trim(self, shot_id, in_s, out_s, merge)
 
     def set_transition(self, shot_id: str, kind: TransitionKind | str,
                        duration: float | None = None) -> StudioError | None:
-        """The transition *into* a shot: kept on the shot (`shot.transition`, the plan, also before
-        any take exists) and on its timeline clip when there is one."""
-        return commands.push_transition(self, shot_id, kind, duration)
+        """The transition *into* a shot (`duration` in seconds, stored as frames at the project's
+        fps): kept on the shot (`shot.transition`, the plan, also before any take exists), which its
+        timeline clip uses."""
+        return timeline_commands.push_transition(self, shot_id, kind, duration)
 
     def set_title(self, title: str) -> None:
         if title != self._data.title:
-            self._undo.push(commands.SetTitle(self, title))
+            self._undo.push(project_commands.SetTitle(self, title))
 
     def set_project_settings(self, **changes: Any) -> StudioError | None:
         """fps / width / height."""
-        return commands.push_settings(self, changes)
+        return project_commands.push_settings(self, changes)
 
     def import_storyboard(self, path: str | Path, *, replace: bool = False) -> StudioError | None:
         """Import a storyboard (JSON/CSV). `replace=False` appends its shots (with their
         transitions); `replace=True` replaces shots, timeline, title and settings, and so does an
         import into a project without shots (a fresh project takes the storyboard's title, fps and
         size). One undo step."""
+        replace = replace or not self._data.shots
         try:
-            imported = storyboard.load_storyboard(path, self.default_params)
+            # appended shots take this project's fps; a replacing storyboard brings its own
+            imported = storyboard.load_storyboard(path, self.default_params,
+                                                  fps=None if replace else self._data.settings.fps)
         except StudioError as e:
             self.errorOccurred.emit(e.kind, e.message)
             return e
-        replace = replace or not self._data.shots
-        self._undo.push(commands.ImportStoryboard(self, imported, replace, Path(path).name))
+        self._undo.push(project_commands.ImportStoryboard(self, imported, replace, Path(path).name))
         return None
 
     # ================================================================================================
@@ -330,7 +338,7 @@ class ProjectDocument(QObject):
         """A finished take from the engine. `choose=None` chooses it when the shot has no chosen
         take yet (so the timeline fills up as a storyboard renders). Clears queued/generating/failed.
         Returns False when the shot no longer exists (the caller keeps or removes the files)."""
-        return commands.add_engine_take(self, shot_id, take, choose)
+        return takes_commands.add_engine_take(self, shot_id, take, choose)
 
     def set_queue(self, jobs: list[Job]) -> None:
         """The engine queue persists its jobs in the project (data.queue). Call it when jobs are
@@ -436,7 +444,7 @@ class ProjectDocument(QObject):
         self._update_dirty()
 
     # ================================================================================================
-    # Internals used by commands.py
+    # Internals used by the commands
     # ================================================================================================
     def _refresh_status(self, shot: Shot) -> None:
         status = derive_status(shot)

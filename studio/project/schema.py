@@ -7,14 +7,24 @@ command that changes them.
 
 from __future__ import annotations
 
+import math
 import uuid
 from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SCHEMA_VERSION = 2  # 2: Shot.transition (store.MIGRATIONS turns 1 into 2)
+if TYPE_CHECKING:
+    import opentimelineio as otio
+
+# 2: Shot.transition; 3: times as FrameTime, the transition only on the shot, Take.fps required
+# (migrations.MIGRATIONS turns each version into the next)
+SCHEMA_VERSION = 3
 MAX_SEED = 2**31 - 1  # seeds are non-negative int32 (what the worker's generator takes)
+DEFAULT_FPS = 24.0  # a new project's frame rate, and the rate of the defaults below
+MAX_DURATION_S = 600.0  # longest shot
+MAX_TRANSITION_S = 10.0
 
 
 def new_id() -> str:
@@ -97,6 +107,55 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class FrameTime(BaseModel):
+    """An exact time: a whole number of frames at a frame rate, as OpenTimelineIO's RationalTime
+    (with integer frames). The project file stores times so, `{"value": 48, "rate": 24.0}`, never
+    as float seconds. Times set by the user or a storyboard are made at the project's frame rate;
+    code that needs frames at another rate (the model's, an export's) asks `at_rate`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: int = Field(ge=0, strict=True)  # frames
+    rate: float = Field(gt=0, le=1000, allow_inf_nan=False)  # frames per second
+
+    @classmethod
+    def from_seconds(cls, seconds: float, rate: float) -> FrameTime:
+        """The nearest whole frame at `rate` (a user's or a storyboard's seconds). ValueError for
+        a time that is not a finite, non-negative number (pydantic's ValidationError is one)."""
+        seconds = float(seconds)
+        if not math.isfinite(seconds) or not math.isfinite(rate):
+            raise ValueError(f"{seconds!r} seconds at {rate!r} fps is not a time")
+        return cls(value=round(seconds * rate), rate=rate)
+
+    @property
+    def seconds(self) -> float:
+        return self.value / self.rate
+
+    def at_rate(self, rate: float) -> int:
+        """Whole frames at another rate (the nearest; exact at its own)."""
+        return self.value if rate == self.rate else round(self.value * rate / self.rate)
+
+    def same_time(self, other: FrameTime) -> bool:
+        """The same instant, whatever the rates (48 at 24 fps is 60 at 30 fps)."""
+        return self.value * other.rate == other.value * self.rate
+
+    def to_otio(self) -> otio.opentime.RationalTime:
+        import opentimelineio as otio  # the project file does not need it; interchange does
+
+        return otio.opentime.RationalTime(self.value, self.rate)
+
+    @classmethod
+    def from_otio(cls, time: otio.opentime.RationalTime, rate: float | None = None) -> FrameTime:
+        """The nearest whole frame at `rate` (default: the time's own rate)."""
+        rate = float(time.rate if rate is None else rate)
+        return cls(value=round(time.value_rescaled_to(rate)), rate=rate)
+
+
+def at_fps(seconds: float, rate: float = DEFAULT_FPS) -> FrameTime:
+    """Shorthand for `FrameTime.from_seconds` (defaults and tests)."""
+    return FrameTime.from_seconds(seconds, rate)
+
+
 class GenParams(_Strict):
     """Everything that decides a take's pixels. Changing any of these after a take was chosen makes
     the shot stale."""
@@ -106,7 +165,7 @@ class GenParams(_Strict):
     shot_size: ShotSize = ShotSize.AUTO
     camera: Camera = Camera.AUTO
     motion: Motion = Motion.AUTO
-    duration: float = Field(2.0, gt=0, le=600)
+    duration: FrameTime = at_fps(2.0)  # made at the project's fps when set; see _duration
     seed: int = Field(0, ge=0, le=MAX_SEED)
     seed_locked: bool = True
     steps: int = Field(20, ge=1, le=1000)
@@ -123,6 +182,15 @@ class GenParams(_Strict):
     def _inside_project(cls, v: str | None) -> str | None:
         return check_relative_path(v)
 
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v: FrameTime) -> FrameTime:
+        if v.value < 1:
+            raise ValueError("should be at least one frame long")
+        if v.seconds > MAX_DURATION_S:
+            raise ValueError(f"should be at most {MAX_DURATION_S:g} seconds")
+        return v
+
 
 class Take(_Strict):
     id: str = Field(default_factory=new_id)
@@ -132,7 +200,7 @@ class Take(_Strict):
     params: GenParams
     model_id: str = ""
     checkpoint_hash: str = ""
-    fps: float = 8.0
+    fps: float = Field(gt=0, le=1000)  # the model's own rate (its metadata); no default
     frames: int = 0
     width: int = 0
     height: int = 0
@@ -147,10 +215,17 @@ class Take(_Strict):
 
 
 class Transition(_Strict):
-    """The cut *into* a clip."""
+    """The cut *into* a shot's clip (kept on the shot)."""
 
     kind: TransitionKind = TransitionKind.CUT
-    duration: float = Field(0.0, ge=0, le=10)
+    duration: FrameTime = at_fps(0.0)
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v: FrameTime) -> FrameTime:
+        if v.seconds > MAX_TRANSITION_S:
+            raise ValueError(f"should be at most {MAX_TRANSITION_S:g} seconds")
+        return v
 
 
 class Shot(_Strict):
@@ -161,17 +236,23 @@ class Shot(_Strict):
     takes: list[Take] = Field(default_factory=list)
     chosen_take: str | None = None
     error: str = ""
-    # The planned cut into this shot (from the storyboard), kept before any take exists; the
-    # document keeps it equal to the shot's timeline clip transition once there is one.
+    # The cut into this shot: planned in the storyboard before any take exists, and the one its
+    # timeline clip uses (stored here only; a shot has at most one clip).
     transition: Transition = Field(default_factory=Transition)
 
 
 class TimelineClip(_Strict):
     shot_id: str
     take_id: str
-    in_s: float = Field(0.0, ge=0)  # trim, seconds into the take
-    out_s: float | None = Field(None, gt=0)  # None: the take's end
-    transition: Transition = Field(default_factory=Transition)
+    in_point: FrameTime = at_fps(0.0)  # trim into the take, at the project's fps when set
+    out_point: FrameTime | None = None  # None: the take's end
+
+    @field_validator("out_point")
+    @classmethod
+    def _out_point(cls, v: FrameTime | None) -> FrameTime | None:
+        if v is not None and v.value < 1:
+            raise ValueError("should be at least one frame into the take")
+        return v
 
 
 class Timeline(_Strict):
@@ -197,7 +278,7 @@ class Job(_Strict):
 
 
 class ProjectSettings(_Strict):
-    fps: float = Field(24.0, gt=0, le=240)
+    fps: float = Field(DEFAULT_FPS, gt=0, le=240)
     width: int = Field(1280, ge=16, le=8192)
     height: int = Field(720, ge=16, le=8192)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from contract.files import atomic_write
 from studio.errors import StudioError
 from studio.project.schema import GenParams, ProjectSettings
-from studio.project.store import atomic_write
 
 CONFIG_ENV = "VSTUDIO_CONFIG_DIR"
 SETTINGS_FILE = "settings.json"

@@ -1,8 +1,9 @@
 """Project folders on disk (no Qt): new / open / save / save as, autosave, recovery, backups.
 
 A project is a folder `NAME.vstudio/` holding `project.json`, `media/`, `backups/` and `autosave/`.
-Saves are atomic (temp file, fsync, os.replace, fsync of the folder) so a crash leaves either the
-old or the new file, never half of one. Loading is strict: anything wrong with project.json (not
+Saves are atomic (contract.files: temp file, fsync, os.replace, fsync of the folder) so a crash
+leaves either the old or the new file, never half of one. Files of older schemas are migrated
+forward on load (migrations.py). Loading is strict: anything wrong with project.json (not
 JSON, truncated, written by a newer build, a field out of range, a media path leaving the folder,
 a dangling reference) raises `StudioError` with one line saying why, and nothing on disk changes.
 """
@@ -15,12 +16,13 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from contract.files import atomic_write, fsync_dir
 from studio.errors import StudioError
+from studio.project.migrations import MIGRATIONS, migrate  # noqa: F401 (MIGRATIONS: re-exported)
 from studio.project.schema import SCHEMA_VERSION, ProjectData
 from studio.project.status import normalize_engine_state
 
@@ -30,28 +32,6 @@ MEDIA_DIR = "media"
 BACKUP_DIR = "backups"
 AUTOSAVE_DIR = "autosave"
 KEEP_BACKUPS = 5
-
-
-# --- migrations: MIGRATIONS[n] turns a schema-n dict into a schema-(n+1) dict -------------------------
-def _v1_to_v2(d: dict) -> dict:
-    """Schema 2 keeps each shot's planned transition on the shot (`Shot.transition`); in schema 1
-    it lived only on timeline clips."""
-    clips = (d.get("timeline") or {}).get("clips") if isinstance(d.get("timeline"), dict) else None
-    by_shot = {}
-    if isinstance(clips, list):
-        for c in clips:
-            if isinstance(c, dict) and isinstance(c.get("shot_id"), str) and "transition" in c:
-                by_shot[c["shot_id"]] = c["transition"]
-    shots = d.get("shots")
-    if isinstance(shots, list):
-        for s in shots:
-            if isinstance(s, dict) and "transition" not in s and s.get("id") in by_shot:
-                s["transition"] = by_shot[s["id"]]
-    d["schema_version"] = 2
-    return d
-
-
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
 
 
 # --- paths ------------------------------------------------------------------------------------------
@@ -90,8 +70,9 @@ def _validation_line(e: ValidationError, name: str) -> StudioError:
     return StudioError(kind, f"{name}: {field}: {msg}{more}")
 
 
-def load_project_bytes(raw: bytes, name: str = PROJECT_FILE) -> ProjectData:
-    """Parse, migrate and validate the bytes of a project file. Raises StudioError only."""
+def load_project_bytes(raw: bytes, name: str = PROJECT_FILE, folder: Path | None = None) -> ProjectData:
+    """Parse, migrate and validate the bytes of a project file. Raises StudioError only. `folder`
+    (the project folder) lets a migration read the media metadata there."""
     if not raw.strip():
         raise StudioError("project_corrupt", f"{name} is empty")
     try:
@@ -121,8 +102,7 @@ def load_project_bytes(raw: bytes, name: str = PROJECT_FILE) -> ProjectData:
             f"{name} was written by a newer version (schema {version}; this build reads up to {SCHEMA_VERSION})",
         )
     try:
-        for v in range(version, SCHEMA_VERSION):
-            d = MIGRATIONS[v](d)
+        d = migrate(d, version, SCHEMA_VERSION, folder)
     except Exception as e:  # a damaged old file can trip a migration in any way
         raise StudioError("project_corrupt", f"{name}: cannot migrate from schema {version} ({e})") from None
     try:
@@ -180,36 +160,10 @@ def open_project(path: str | Path) -> ProjectData:
     folder = project_dir(path)
     if not folder.is_dir():
         raise StudioError("project_missing", f"project folder not found: {folder}")
-    return load_project_bytes(_read(folder / PROJECT_FILE, "project.json"), PROJECT_FILE)
+    return load_project_bytes(_read(folder / PROJECT_FILE, "project.json"), PROJECT_FILE, folder)
 
 
 # --- writing ------------------------------------------------------------------------------------------
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform (Windows), hence best effort.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Write temp in the same folder, fsync, os.replace, fsync the folder. No partial file remains."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
 def dump_project(data: ProjectData) -> bytes:
     """The bytes of project.json. Refuses (StudioError) a project that would not open again."""
     _check_references(data, "project")
@@ -296,7 +250,7 @@ def save_as(data: ProjectData, source: str | Path | None, dest: str | Path) -> P
         if folder.exists():
             folder.rmdir()  # empty (checked above)
         os.replace(tmp, folder)
-        _fsync_dir(folder.parent)
+        fsync_dir(folder.parent)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise _io_error(e, str(folder)) from None
@@ -344,7 +298,7 @@ def recover(path: str | Path) -> ProjectData:
     """Load the autosave (nothing on disk changes; saving afterwards makes it the project)."""
     folder = project_dir(path)
     raw = _read(autosave_file(folder), "autosave/project.json")
-    return load_project_bytes(raw, f"{AUTOSAVE_DIR}/{PROJECT_FILE}")
+    return load_project_bytes(raw, f"{AUTOSAVE_DIR}/{PROJECT_FILE}", folder)
 
 
 def discard_recovery(path: str | Path) -> None:

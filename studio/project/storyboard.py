@@ -6,7 +6,8 @@ per-shot columns (no title/fps/size: the file name and the defaults are used). P
 fade_black), `transition_duration`, `continue_from_previous`, and overrides of what the prompt says:
 `camera`, `shot_size`, `motion`, `mode`, `steps`, `guidance`, `sampler`, `negative_prompt`,
 `strength`, plus `notes`. Anything else, or a value that cannot be, is a StudioError naming the
-shot and the field.
+shot and the field. Durations are in seconds in the file and become exact frames at the project's
+frame rate (the storyboard's `fps`, or the project's it is imported into).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from pydantic import ValidationError
 
 from studio.errors import StudioError
 from studio.project.schema import (
+    DEFAULT_FPS,
     Camera,
+    FrameTime,
     GenParams,
     Mode,
     Motion,
@@ -108,9 +111,16 @@ def _text(field: str, value: Any) -> str:
     return value.strip()
 
 
-def _shot(fields: dict[str, Any], first: bool, defaults: GenParams | None = None) -> Shot:
+def _seconds(field: str, value: Any, fps: float) -> FrameTime:
+    """A time in seconds from the file as frames at the project's fps."""
+    return FrameTime.from_seconds(_number(field, value), fps)
+
+
+def _shot(fields: dict[str, Any], first: bool, defaults: GenParams | None = None,
+          fps: float = DEFAULT_FPS) -> Shot:
     """One storyboard entry (absent/empty values already dropped) -> Shot. Fields the entry does
-    not set come from `defaults` (e.g. the user's default steps/guidance/sampler)."""
+    not set come from `defaults` (e.g. the user's default steps/guidance/sampler). Times become
+    frames at `fps`."""
     unknown = [k for k in fields if k not in SHOT_FIELDS]
     if unknown:
         raise _Bad(unknown[0], f"unknown field {unknown[0]!r} (known: {', '.join(SHOT_FIELDS)})")
@@ -118,9 +128,11 @@ def _shot(fields: dict[str, Any], first: bool, defaults: GenParams | None = None
         raise _Bad("prompt", "prompt is missing")
     p: dict[str, Any] = {"prompt": _text("prompt", fields["prompt"])}
     if "duration" in fields:
-        p["duration"] = _number("duration", fields["duration"])
-        if p["duration"] <= 0:
+        if _number("duration", fields["duration"]) <= 0:
             raise _Bad("duration", f"duration must be more than 0 seconds (got {fields['duration']!r})")
+        p["duration"] = _seconds("duration", fields["duration"], fps)
+    else:  # the default length, at this project's rate
+        p["duration"] = FrameTime.from_seconds((defaults or GenParams()).duration.seconds, fps)
     for name in ("seed", "steps"):
         if name in fields:
             p[name] = _number(name, fields[name], integer=True)
@@ -156,7 +168,7 @@ def _shot(fields: dict[str, Any], first: bool, defaults: GenParams | None = None
     if kind == TransitionKind.CUT:
         tdur = 0.0  # a cut has no length, whatever the file says
     try:
-        transition = Transition(kind=kind, duration=tdur)
+        transition = Transition(kind=kind, duration=FrameTime.from_seconds(tdur, fps))
     except ValidationError as e:
         raise _Bad("transition_duration", f"transition_duration: {e.errors()[0]['msg']}") from None
     notes = _text("notes", fields["notes"]) if "notes" in fields else ""
@@ -168,7 +180,9 @@ def _present(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None and not (isinstance(v, str) and not v.strip())}
 
 
-def parse_json(text: str, name: str = "storyboard.json", defaults: GenParams | None = None) -> ProjectData:
+def parse_json(text: str, name: str = "storyboard.json", defaults: GenParams | None = None,
+               fps: float | None = None) -> ProjectData:
+    """`fps`: the rate times are made at (None: the storyboard's own, else the default)."""
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
@@ -183,14 +197,6 @@ def parse_json(text: str, name: str = "storyboard.json", defaults: GenParams | N
     shots_in = d.get("shots")
     if not isinstance(shots_in, list) or not shots_in:
         raise StudioError(KIND, f"{name}: \"shots\" must be a non-empty list")
-    shots = []
-    for i, entry in enumerate(shots_in):
-        if not isinstance(entry, dict):
-            raise StudioError(KIND, f"{name}: shot {i + 1} must be an object, not {type(entry).__name__}")
-        try:
-            shots.append(_shot(_present(entry), first=i == 0, defaults=defaults))
-        except _Bad as e:
-            raise StudioError(KIND, f"{name}: shot {i + 1}: {e.message}") from None
     title = d.get("title")
     if title is not None and not isinstance(title, str):
         raise StudioError(KIND, f"{name}: title must be text")
@@ -203,10 +209,20 @@ def parse_json(text: str, name: str = "storyboard.json", defaults: GenParams | N
     except ValidationError as e:
         err = e.errors()[0]
         raise StudioError(KIND, f"{name}: {err['loc'][0]}: {err['msg']}") from None
+    shots = []
+    for i, entry in enumerate(shots_in):
+        if not isinstance(entry, dict):
+            raise StudioError(KIND, f"{name}: shot {i + 1} must be an object, not {type(entry).__name__}")
+        try:
+            shots.append(_shot(_present(entry), first=i == 0, defaults=defaults, fps=fps or ps.fps))
+        except _Bad as e:
+            raise StudioError(KIND, f"{name}: shot {i + 1}: {e.message}") from None
     return ProjectData(title=(title or "").strip() or Path(name).stem, settings=ps, shots=shots)
 
 
-def parse_csv(text: str, name: str = "storyboard.csv", defaults: GenParams | None = None) -> ProjectData:
+def parse_csv(text: str, name: str = "storyboard.csv", defaults: GenParams | None = None,
+              fps: float | None = None) -> ProjectData:
+    """`fps`: the rate times are made at (None: the default project's)."""
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         header = reader.fieldnames
@@ -231,7 +247,7 @@ def parse_csv(text: str, name: str = "storyboard.csv", defaults: GenParams | Non
             if not fields:
                 continue  # a blank line
             try:
-                shots.append(_shot(fields, first=not shots, defaults=defaults))
+                shots.append(_shot(fields, first=not shots, defaults=defaults, fps=fps or DEFAULT_FPS))
             except _Bad as e:
                 raise StudioError(KIND, f"{name}: line {line} (shot {len(shots) + 1}): {e.message}") from None
     except csv.Error as e:
@@ -241,9 +257,10 @@ def parse_csv(text: str, name: str = "storyboard.csv", defaults: GenParams | Non
     return ProjectData(title=Path(name).stem, shots=shots)
 
 
-def load_storyboard(path: str | Path, defaults: GenParams | None = None) -> ProjectData:
+def load_storyboard(path: str | Path, defaults: GenParams | None = None, fps: float | None = None) -> ProjectData:
     """Read a .json or .csv storyboard. Raises StudioError("storyboard", one line) on bad input.
-    `defaults` fills what a shot leaves out (prompt, continuity and paths never come from it)."""
+    `defaults` fills what a shot leaves out (prompt, continuity and paths never come from it).
+    `fps`: the frame rate of the project the shots go into (None: the storyboard's own)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".json", ".csv"):
@@ -263,4 +280,4 @@ def load_storyboard(path: str | Path, defaults: GenParams | None = None) -> Proj
                                                "continue_from_previous": False, "reference_image": None,
                                                "source_video": None})
     parse = parse_json if suffix == ".json" else parse_csv
-    return parse(text, p.name, defaults)
+    return parse(text, p.name, defaults, fps)
