@@ -31,6 +31,7 @@ from studio.project.schema import (  # noqa: E402
     Take,
     TimelineClip,
     Transition,
+    at_fps,
 )
 
 
@@ -38,16 +39,16 @@ def big_project(n_shots: int, n_takes: int) -> ProjectData:
     shots, clips = [], []
     for i in range(n_shots):
         p = GenParams(prompt=f"wide shot of a red lantern moving up at night, camera tilts up, shot {i}",
-                      negative_prompt="blurry", seed=i, duration=2.0 + i % 5)
+                      negative_prompt="blurry", seed=i, duration=at_fps(2.0 + i % 5))
         takes = [Take(clip=f"media/{i:04d}_{k}.mp4", poster=f"media/{i:04d}_{k}.png",
                       frames_file=f"media/{i:04d}_{k}.npy", params=p.model_copy(update={"seed": i + k}),
-                      model_id="toy-uvit", checkpoint_hash="0" * 64, frames=16, width=32, height=32,
+                      model_id="toy-uvit", checkpoint_hash="0" * 64, fps=8.0, frames=16, width=32, height=32,
                       timings={"total_s": 3.2, "first_preview_s": 0.4}, rating=k % 6, created=1.7e9 + i)
                  for k in range(n_takes)]
-        tr = Transition(kind="crossfade", duration=0.5) if i % 3 == 1 else Transition()
+        tr = Transition(kind="crossfade", duration=at_fps(0.5)) if i % 3 == 1 else Transition()
         shot = Shot(params=p, takes=takes, chosen_take=takes[0].id, notes=f"shot {i} notes", transition=tr)
         shots.append(shot)
-        clips.append(TimelineClip(shot_id=shot.id, take_id=takes[0].id, in_s=0.1, out_s=1.9, transition=tr))
+        clips.append(TimelineClip(shot_id=shot.id, take_id=takes[0].id, in_point=at_fps(0.125), out_point=at_fps(1.875)))
     return ProjectData(title="Big", shots=shots, timeline={"clips": clips})
 
 
