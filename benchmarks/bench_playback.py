@@ -61,6 +61,7 @@ def take_source():
 
 
 def film_source(folder: Path):
+    from contract.prompt_parser import parse_prompt
     from model_runtime import toyworld as tw  # numpy only
     from studio.media.assembly import Segment, assemble, frame_count
     from studio.ui.frame_source import StreamFrameSource
@@ -70,7 +71,7 @@ def film_source(folder: Path):
     transitions = [("cut", 0.0), ("crossfade", 0.5), ("fade_black", 1.0), ("crossfade", 0.5)]
     segments = []
     for k, (prompt, (kind, d)) in enumerate(zip(prompts, transitions, strict=True)):
-        frames = tw.render(tw.complete_scene(tw.parse_prompt(prompt), np.random.default_rng(k)), k, size=32, frames=16)
+        frames = tw.render(tw.complete_scene(parse_prompt(prompt), np.random.default_rng(k)), k, size=32, frames=16)
         segments.append(Segment(frames=lambda f=frames: f, fps=8.0, in_s=0.0, out_s=2.0, transition=kind,
                                 transition_s=d, label=f"shot {k + 1}"))
     count = frame_count(segments, FPS)

@@ -69,12 +69,12 @@ def planner_error(gen: Generator, n: int = 256) -> dict[str, float]:
     rng = np.random.default_rng(123)
     scenes = [toyworld.sample_scene(rng, "train") for _ in range(n)]
     seeds = [int(rng.integers(2**31)) for _ in range(n)]
-    truth = torch.from_numpy(np.stack([toyworld.layout(s, k, gen.cfg.frames) for s, k in zip(scenes, seeds, strict=True)]))
+    truth = torch.from_numpy(np.stack([toyworld.subject_track(s, k, gen.cfg.frames) for s, k in zip(scenes, seeds, strict=True)]))
     ids = torch.tensor([gen.tokenizer.pad(gen.tokenizer.scene_ids(s)) for s in scenes])
     with torch.no_grad():
         planned = gen.model.planner(ids.to(gen.device)).float().cpu()
     err = (planned - truth).abs().mean(dim=(0, 1))
-    return {f: float(e) for f, e in zip(toyworld.LAYOUT_FIELDS, err, strict=True)}
+    return {f: float(e) for f, e in zip(toyworld.TRACK_FIELDS, err, strict=True)}
 
 
 def main(argv: list[str]) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from model_runtime.layout import frame_offsets, frame_to_world
+from model_runtime.subject_plan import frame_offsets, frame_to_world
 
 FINE = 4  # field cells per pixel side at zoom 1: a 1.6x zoom-in still covers 2-3 cells per pixel side
 SUBJECT_MARGIN = 1.2  # the subject's noise covers its box and this much around it (blur, antialiasing)
@@ -26,8 +26,8 @@ SUBJECT_MARGIN = 1.2  # the subject's noise covers its box and this much around 
 
 def anchored_noise(layout: torch.Tensor, channels: int, size: int,
                    generator: torch.Generator | None = None, width: int | None = None) -> torch.Tensor:
-    """B×T×7 layouts (model_runtime.layout) -> B×channels×T×size×width noise (size is the frame's
-    height; width defaults to it). A row without a layout
+    """B×T×7 layouts (a planned or an annotated track: model_runtime.subject_plan) -> B×channels×T×size×width
+    noise (size is the frame's height; width defaults to it). A row without a layout
     (subject height 0 in some frame) gets i.i.d. noise, as does a pixel whose footprint falls off the
     world field (±1.25 frame heights about the centre; no layout the model was trained on goes there).
     Draw order: world field, subject field, i.i.d. noise; each field just covers what the batch's

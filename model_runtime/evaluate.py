@@ -19,6 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from contract.aspects import ASPECTS, frame_width
+from contract.prompt_parser import scene_prompt
+from contract.vocabulary import SUBJECTS
 from model_runtime import toyworld as tw
 from model_runtime.camera_motion import _accumulate, classify_camera, estimate_camera  # noqa: F401 (re-exported)
 
@@ -198,7 +201,7 @@ def _shape(f: np.ndarray, fit: np.ndarray, box: np.ndarray, color: np.ndarray, w
 
     # Coarse (size only) for all subjects, then sub-pixel placement for the three best. The larger
     # sizes allow for dark parts that vanish on a dark background (wheels, hull, caps at night).
-    coarse = errors(range(len(tw.SUBJECTS)), [(1.0, 0, 0), (1.08, 0.04, 0), (1.16, 0.07, 0)])
+    coarse = errors(range(len(SUBJECTS)), [(1.0, 0, 0), (1.08, 0.04, 0), (1.16, 0.07, 0)])
     finalists = sorted(coarse, key=coarse.get)[:3]
     grid = [(a, b, c) for a in (1.0, 1.08, 1.16) for b in (-0.07, 0.0, 0.07) for c in (-0.4, 0.0, 0.4)]
     fine = errors(finalists, grid)
@@ -304,7 +307,7 @@ def background_roughness(clips, scenes, seeds) -> dict:
     ours, truth = [], []
     for clip, scene, seed in zip(clips, scenes, seeds, strict=True):
         t, h, w, _ = clip.shape
-        aspect = min(tw.ASPECTS, key=lambda a: abs(tw.frame_width(h, a) - w))
+        aspect = min(ASPECTS, key=lambda a: abs(frame_width(h, a) - w))
         gt = tw.render(scene, seed, size=h, frames=t, aspect=aspect)
         ours.append(roughness(clip, subject_mask(clip)))
         truth.append(roughness(gt, subject_mask(gt)))
@@ -323,7 +326,7 @@ def evaluate_clips(clips, scenes) -> dict:
             if v is not None:
                 tally[a][0] += 1
                 tally[a][1] += int(v)
-        per_clip.append({"scene": scene.__dict__.copy(), "prompt": tw.scene_prompt(scene),
+        per_clip.append({"scene": scene.__dict__.copy(), "prompt": scene_prompt(scene),
                          "scores": sc, "measured": m})
     attrs = {a: {"scored": n, "correct": k, "adherence": (k / n if n else None)} for a, (n, k) in tally.items()}
     rates = [v["adherence"] for v in attrs.values() if v["adherence"] is not None]
@@ -401,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ground-truth", action="store_true", help="score the renderer's own clips (the ceiling)")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     ap.add_argument("--batch", type=int, default=16, help="clips generated at once")
-    ap.add_argument("--aspect", choices=list(tw.ASPECTS), default=None,
+    ap.add_argument("--aspect", choices=list(ASPECTS), default=None,
                     help="frame aspect (default: the model's own; the renderer's 1:1)")
     ap.add_argument("--height", type=int, default=32, help="--ground-truth: frame height in pixels")
     args = ap.parse_args(argv)
@@ -416,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng(args.seed)
         scenes = [tw.sample_scene(rng, args.split) for _ in range(args.n)]
         seeds = [int(v) for v in rng.integers(0, 2**31, size=args.n)]
-        prompts = [tw.scene_prompt(s, args.lang) for s in scenes]
+        prompts = [scene_prompt(s, args.lang) for s in scenes]
         t0 = time.perf_counter()
         if args.ground_truth:
             if not 16 <= args.height <= 1024:

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from contract.aspects import frame_width
 from model_runtime import autoencoder as aem
 from model_runtime import toyworld
 from model_runtime.errors import RuntimeUserError
@@ -37,7 +38,7 @@ def evaluate(ae: aem.VideoAutoencoder, n: int = 8, seed: int = 0, frames: int = 
             ratios.append(roughness(rec, subject) / roughness(clip, subject))
         out[aspect] = {"psnr_db": float(np.mean(ps)), "psnr_min_db": float(np.min(ps)),
                        "roughness_ratio": float(np.mean(ratios)), "clips": n, "height": height,
-                       "width": toyworld.frame_width(height, aspect)}
+                       "width": frame_width(height, aspect)}
     return out
 
 

@@ -76,9 +76,9 @@ def build(out: Path, n: int, ae: aem.VideoAutoencoder, heights: dict[str, int], 
             with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
                 z = ae.encode(aem.to_model_space(clip))
             lat.append(z[0].to(torch.float16))
-            scenes.append([getattr(scene, s) for s in toyworld.SLOTS])
+            scenes.append([getattr(scene, s) for s in SLOTS])
             seeds.append(rseed)
-            layouts.append(torch.from_numpy(toyworld.layout(scene, rseed, frames=frames)))
+            layouts.append(torch.from_numpy(toyworld.subject_track(scene, rseed, frames=frames)))
         tensors = {"latents": torch.stack(lat).contiguous(), "scenes": torch.tensor(scenes, dtype=torch.int32),
                    "seeds": torch.tensor(seeds, dtype=torch.int64), "layouts": torch.stack(layouts).contiguous(),
                    "index": torch.tensor(idx, dtype=torch.int64)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from model_runtime.layout import Planner, PlanWindow, layout_maps, plan_error, plan_window
+from model_runtime.subject_plan import Planner, PlanWindow, plan_error, plan_maps, plan_window
 from model_runtime.text import PAD, VOCAB_SIZE, SmallTextEncoder
 from model_runtime.uvit import UViT, UViTConfig, count_parameters, forward_flops
 
@@ -20,25 +20,25 @@ class VideoDiffusionModel(nn.Module):
         self.uvit = UViT(cfg)
         self.planner = Planner(cfg.vocab_size, cfg.frames) if cfg.layout else None
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, ids: torch.Tensor, layout: torch.Tensor | None = None,
+    def forward(self, x: torch.Tensor, t: torch.Tensor, ids: torch.Tensor, track: torch.Tensor | None = None,
                 window: PlanWindow | None = None):
-        """Predicts the network's target. With a layout config: `layout` (B×T×7, training's annotated
-        one) replaces the planner's and the call returns (prediction, planner error); without, the
-        planner's layout is used (for a part of a long take or a continued shot, its `window`:
-        layout.plan_window), except for an empty prompt, which has none."""
+        """Predicts the network's target. With a layout config: `track` (B×T×7, training's annotated
+        toyworld.subject_track) replaces the planner's plan and the call returns (prediction, planner
+        error); without, the planner's plan is used (for a part of a long take or a continued shot, its
+        `window`: subject_plan.plan_window), except for an empty prompt, which has none."""
         ctx = self.text(ids)
         if self.planner is None:
-            if layout is not None:
+            if track is not None:
                 raise ValueError("this model has no layout input")
             return self.uvit(x, t, ctx)
         h, w = x.shape[-2:]
-        if layout is None:
-            return self.uvit(x, t, ctx, layout_maps(self.plan(ids, window), h, w))
-        return self.uvit(x, t, ctx, layout_maps(layout, h, w)), plan_error(self.planner(ids), layout)
+        if track is None:
+            return self.uvit(x, t, ctx, plan_maps(self.plan(ids, window), h, w))
+        return self.uvit(x, t, ctx, plan_maps(track, h, w)), plan_error(self.planner(ids), track)
 
     def plan(self, ids: torch.Tensor, window: PlanWindow | None = None) -> torch.Tensor:
-        """The planner's per-frame layout (B×T×7); for a `window` of a take, the plan of those frames
-        (layout.plan_window). All zeros (no layout) for an empty prompt."""
+        """The planner's per-frame plan (B×T×7); for a `window` of a take, the plan of those frames
+        (subject_plan.plan_window). All zeros (no plan) for an empty prompt."""
         planned = self.planner(ids)
         empty = (ids == PAD).all(dim=1)[:, None, None]
         planned = torch.where(empty, torch.zeros_like(planned), planned)

@@ -16,9 +16,9 @@ from model_runtime import checkpoint as ckpt
 from model_runtime.anchored_noise import anchored_noise
 from model_runtime.diffusion import Schedule
 from model_runtime.errors import RuntimeUserError
-from model_runtime.layout import PlanWindow, take_plan, window
 from model_runtime.model import VideoDiffusionModel
 from model_runtime.samplers import Cancelled, guided_eps, sample
+from model_runtime.subject_plan import PlanWindow, take_plan, window
 from model_runtime.text import Tokenizer
 from model_runtime.uvit import UViTConfig
 

@@ -29,7 +29,7 @@ LAYOUT = """
   world x and y of every pixel, the subject's box), patchified into the same video tokens. Training
   feeds the layout annotated on each clip (and scores the planner against it); sampling feeds the
   planner's. An empty prompt has no layout (all zeros), so guidance also pushes toward the plan.
-  `model_runtime/layout.py` says why: a pixel loss teaches colours long before motion words."""
+  `model_runtime/subject_plan.py` says why: a pixel loss teaches colours long before motion words."""
 ANCHORED = """
 - Anchored noise: the diffusion noise is read from Gaussian fields fixed in the world and on the
   subject through the layout (the annotated one for {p:g} of the training clips, the planner's at
@@ -76,6 +76,7 @@ def seam_figures(checkpoint: Path, n: int, guidance: float, aspect: str | None =
     continues the previous one (image-to-video from its last frame) at the continued shot's first step."""
     import numpy as np
 
+    from contract.prompt_parser import scene_prompt
     from model_runtime import toyworld as tw
     from model_runtime.picture_quality import chain_seams, seam_drop
     from model_runtime.pipeline import GenerationRequest, Generator
@@ -85,7 +86,7 @@ def seam_figures(checkpoint: Path, n: int, guidance: float, aspect: str | None =
     chain, cont = [], []
     for _ in range(n):
         scene = tw.sample_scene(rng, "heldout")
-        prompt, s = tw.scene_prompt(scene), int(rng.integers(2**31))
+        prompt, s = scene_prompt(scene), int(rng.integers(2**31))
         take = gen.generate(GenerationRequest(prompt=prompt, seed=s, frames=48, guidance=guidance, aspect=aspect))
         chain += seam_drop(take, chain_seams(48, gen.cfg.frames, 4))
         nxt = gen.generate(GenerationRequest(prompt=prompt, seed=s + 1, mode="i2v", image=take[-1], guidance=guidance,

@@ -8,21 +8,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from model_runtime import toyworld
+from contract.prompt_parser import parse_prompt
+from contract.vocabulary import SLOT_WORDS, SLOTS
 
 PAD = 0
-SLOTS = ("subject", "color", "background", "size", "motion", "camera")
 
 
 def _slot_sizes() -> dict[str, int]:
-    return {
-        "subject": len(toyworld.SUBJECTS),
-        "color": len(toyworld.COLORS),
-        "background": len(toyworld.BACKGROUNDS),
-        "size": len(toyworld.SIZES),
-        "motion": len(toyworld.MOTIONS),
-        "camera": len(toyworld.CAMERAS),
-    }
+    return {slot: len(SLOT_WORDS[slot]) for slot in SLOTS}
 
 
 def _slot_offsets() -> dict[str, int]:
@@ -50,7 +43,7 @@ class Tokenizer:
         self.offsets = _slot_offsets()
 
     def tokenize(self, text: str) -> Tokens:
-        parsed = toyworld.parse_prompt(text or "")
+        parsed = parse_prompt(text or "")
         ids = [self.offsets[s] + getattr(parsed, s) for s in SLOTS if getattr(parsed, s) is not None]
         return Tokens(ids=ids[: self.max_len], unknown=list(parsed.unknown))
 

@@ -31,8 +31,8 @@ from model_runtime import toyworld
 from model_runtime.anchored_noise import anchored_noise
 from model_runtime.diffusion import Schedule, noise_prediction_loss
 from model_runtime.errors import RuntimeUserError
-from model_runtime.layout import LAYOUT_DIM
 from model_runtime.model import VideoDiffusionModel
+from model_runtime.subject_plan import PLAN_DIM
 from model_runtime.text import PAD, SLOTS, Tokenizer
 from model_runtime.uvit import UViTConfig
 
@@ -93,7 +93,7 @@ class ToyClips(IterableDataset):
             scene = toyworld.sample_scene(rng, "train")
             seed = int(rng.integers(2**31))
             clips.append(toyworld.render(scene, seed, size=cfg.size, frames=cfg.frames))
-            layouts.append(toyworld.layout(scene, seed, frames=cfg.frames))  # draws nothing from rng
+            layouts.append(toyworld.subject_track(scene, seed, frames=cfg.frames))  # draws nothing from rng
             keep = tuple(bool(k) for k in rng.random(len(SLOTS)) >= tr["p_drop_slot"])
             ids.append(tok.pad(tok.scene_ids(scene, keep)))
             known.append(int(rng.choice(tr["known_choices"])) if rng.random() < tr["p_known"] else 0)
@@ -348,7 +348,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
     losses = []
     null = torch.full((1, cfg.text_len), PAD, dtype=torch.long, device=dev)
     if cfg.layout:  # no words and no layout
-        null = torch.zeros(1, cfg.text_len + cfg.frames * LAYOUT_DIM, device=dev)
+        null = torch.zeros(1, cfg.text_len + cfg.frames * PLAN_DIM, device=dev)
     try:
         it = iter(loader)
         while step < end:

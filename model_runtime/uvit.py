@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model_runtime.layout import CHANNELS as LAYOUT_CHANNELS
+from model_runtime.subject_plan import CHANNELS as LAYOUT_CHANNELS
 
 
 @dataclass
@@ -39,7 +39,7 @@ class UViTConfig:
     # condition tokens stay in the sequence (U-ViT), this only gives global conditions a direct path
     adaln: bool = False
     # a planner predicts the per-frame camera and subject layout from the prompt and the U-ViT sees it
-    # as extra input channels (model_runtime/layout.py)
+    # as extra input channels (model_runtime/subject_plan.py)
     layout: bool = False
     # the diffusion noise is anchored to the world and the subject by the layout (anchored_noise.py)
     anchored_noise: bool = False

@@ -6,13 +6,13 @@ import torch
 
 from model_runtime import toyworld as tw
 from model_runtime.anchored_noise import anchored_noise
-from model_runtime.layout import layout_maps
+from model_runtime.subject_plan import plan_maps
 
 SIZE = 32
 
 
 def _layout(camera: int, motion: int = 0, size: int = 0) -> torch.Tensor:
-    return torch.from_numpy(tw.layout(tw.Scene(subject=0, color=0, background=0, size=size, motion=motion, camera=camera), seed=1))  # a ball in the sky
+    return torch.from_numpy(tw.subject_track(tw.Scene(subject=0, color=0, background=0, size=size, motion=motion, camera=camera), seed=1))  # a ball in the sky
 
 
 def _noise(*layouts, seed=0):
@@ -31,7 +31,7 @@ def test_every_frame_is_standard_gaussian_with_a_cell_per_pixel(camera):
 def test_background_noise_moves_with_the_camera():
     lay = _layout(camera=2)  # pans right: the world slides left by 0.5 H = 16 px over the clip
     n = _noise(lay)[0]
-    box = layout_maps(lay[None], SIZE)[0, 3] > 0  # T×H×W, the subject's box
+    box = plan_maps(lay[None], SIZE)[0, 3] > 0  # T×H×W, the subject's box
     around = torch.nn.functional.max_pool2d(box.float(), 9, stride=1, padding=4) > 0  # and its margin
     first, last = n[:, 0, :, 16:], n[:, -1, :, :16]  # the same stretch of world
     clear = ~(around[0, :, 16:] | around[-1, :, :16])
@@ -43,13 +43,13 @@ def test_background_noise_moves_with_the_camera():
 def test_subject_noise_travels_with_the_subject():
     lay = _layout(camera=0, motion=2, size=2)  # close-up, moving right 16 px, static camera
     n = _noise(lay)[0]
-    box = layout_maps(lay[None], SIZE)[0, 3] > 0.99
+    box = plan_maps(lay[None], SIZE)[0, 3] > 0.99
     # the subject's first-frame box, 16 px to the right in the last frame
     core = box[0, :, :16] & box[-1, :, 16:]
     assert core.sum() > 20
     torch.testing.assert_close(n[:, 0, :, :16][:, core], n[:, -1, :, 16:][:, core], atol=1e-4, rtol=0)
     # the background, static, keeps its noise where the subject is in neither frame
-    bg = ~(layout_maps(lay[None], SIZE)[0, 3] > 0).any(dim=0)
+    bg = ~(plan_maps(lay[None], SIZE)[0, 3] > 0).any(dim=0)
     bg &= ~torch.nn.functional.max_pool2d((~bg).float()[None], 9, stride=1, padding=4)[0].bool()
     assert bg.sum() > 100
     torch.testing.assert_close(n[:, 0][:, bg], n[:, -1][:, bg], atol=1e-4, rtol=0)
@@ -82,6 +82,6 @@ def test_a_zoom_keeps_the_coarse_pattern_of_the_noise(camera):
     wide, close = (0, -1) if camera == 5 else (-1, 0)
     a = n[:, wide, 6:26, 6:26].sum(dim=(1, 2)) / 20  # the central 20×20 px ...
     b = n[:, close].sum(dim=(1, 2)) / 32  # ... fill the whole 32×32 frame at the other end
-    mask = (layout_maps(lay[None], SIZE)[0, 3] == 0).all(dim=0)  # nowhere near the subject: no such pixels
+    mask = (plan_maps(lay[None], SIZE)[0, 3] == 0).all(dim=0)  # nowhere near the subject: no such pixels
     assert not bool(mask[6:26, 6:26].all())  # (the subject sits in the centre; its field zooms the same way)
     assert float(torch.corrcoef(torch.stack([a, b]))[0, 1]) > 0.9

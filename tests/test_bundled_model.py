@@ -4,6 +4,8 @@ makes it easiest to check (the background, a 95%+ attribute on the held-out spli
 import numpy as np
 import pytest
 
+from contract import vocabulary as vocab
+from contract.prompt_parser import scene_prompt
 from model_runtime import checkpoint as ckpt
 from model_runtime import toyworld as tw
 from model_runtime.evaluate import measure_clip
@@ -25,9 +27,9 @@ def test_bundled_model_is_the_default_and_small(gen):
 
 
 @pytest.mark.parametrize("background,prompt", [
-    (tw.BACKGROUNDS.index("night"), "medium shot of a yellow ball standing still at night, camera static"),
-    (tw.BACKGROUNDS.index("grass"), "close-up shot of a red box moving left on grass, camera static"),
-    (tw.BACKGROUNDS.index("sunset"), "远景，一个蓝色的星星静止，日落，镜头固定"),
+    (vocab.BACKGROUNDS.index("night"), "medium shot of a yellow ball standing still at night, camera static"),
+    (vocab.BACKGROUNDS.index("grass"), "close-up shot of a red box moving left on grass, camera static"),
+    (vocab.BACKGROUNDS.index("sunset"), "远景，一个蓝色的星星静止，日落，镜头固定"),
 ])
 def test_clip_background_matches_its_prompt(gen, background, prompt):
     clip = gen.generate(GenerationRequest(prompt=prompt, seed=1, steps=20))
@@ -43,7 +45,7 @@ def test_bundled_model_follows_heldout_prompts(gen):
 
     rng = np.random.default_rng(2026)
     scenes = [tw.sample_scene(rng, "heldout") for _ in range(16)]
-    reqs = [GenerationRequest(prompt=tw.scene_prompt(s), seed=int(rng.integers(2**31)), steps=20,
+    reqs = [GenerationRequest(prompt=scene_prompt(s), seed=int(rng.integers(2**31)), steps=20,
                               guidance=float(gen.cfg.extra.get("guidance", 3.0))) for s in scenes]
     clips = gen.generate_batch(reqs[:8]) + gen.generate_batch(reqs[8:])
     res = evaluate_clips(clips, scenes)["attributes"]

@@ -5,6 +5,7 @@ v2 is still training and is not the default)."""
 import numpy as np
 import pytest
 
+from contract.prompt_parser import scene_prompt
 from model_runtime import autoencoder as aem
 from model_runtime import checkpoint as ckpt
 from model_runtime import toyworld as tw
@@ -40,7 +41,7 @@ def test_v2_makes_native_frames_at_every_aspect(gen):
 def test_v2_follows_heldout_prompts_at_16_9(gen):
     rng = np.random.default_rng(2026)
     scenes = [tw.sample_scene(rng, "heldout") for _ in range(8)]
-    reqs = [GenerationRequest(prompt=tw.scene_prompt(s), seed=int(rng.integers(2**31)), steps=20, aspect="16:9")
+    reqs = [GenerationRequest(prompt=scene_prompt(s), seed=int(rng.integers(2**31)), steps=20, aspect="16:9")
             for s in scenes]
     res = evaluate_clips(gen.generate_batch(reqs), scenes)["attributes"]
     got = {a: res[a]["adherence"] for a in ("background", "color")}

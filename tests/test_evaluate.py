@@ -7,6 +7,8 @@ import types
 import numpy as np
 import pytest
 
+from contract import vocabulary as vocab
+from contract.prompt_parser import parse_prompt, scene_prompt
 from model_runtime import evaluate as ev
 from model_runtime import toyworld as tw
 
@@ -39,7 +41,7 @@ def test_wrong_labels_are_rejected(gt):
             wrong = (getattr(scene, attr) + 1 + i % (n - 1)) % n  # every other value, in turn
             other = tw.Scene(**{**scene.__dict__, attr: wrong})
             if tw.is_scored(attr, scene) and tw.is_scored(attr, other):
-                assert ev.score_clip(clip, other, m)[attr] is False, (tw.scene_prompt(scene), attr)
+                assert ev.score_clip(clip, other, m)[attr] is False, (scene_prompt(scene), attr)
                 checked[attr] += 1
     assert min(checked.values()) >= 10, checked
 
@@ -53,7 +55,7 @@ def test_score_needs_no_prompt_to_measure(gt):
 
 
 def test_camera_estimate_on_backgrounds():
-    for b in range(len(tw.BACKGROUNDS)):
+    for b in range(len(vocab.BACKGROUNDS)):
         for camera, zoom, shift in [(1, 1.0, (0.5, 0)), (4, 1.0, (0, -0.5)), (5, 1.6, (0, 0)), (6, 1 / 1.6, (0, 0))]:
             f = tw.empty_frames(b, camera, seed=b).astype(np.float32)
             s, d = ev.estimate_camera(f, np.zeros(f.shape[:3], bool))
@@ -138,7 +140,7 @@ def _fake_pipeline(monkeypatch, fail: bool = False):
 
         def generate_batch(self, reqs):
             calls["batch"] += 1
-            return [tw.render(tw.complete_scene(tw.parse_prompt(r.prompt), np.random.default_rng(r.seed)), r.seed)
+            return [tw.render(tw.complete_scene(parse_prompt(r.prompt), np.random.default_rng(r.seed)), r.seed)
                     for r in reqs]
 
     pipe = types.ModuleType("model_runtime.pipeline")

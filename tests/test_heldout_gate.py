@@ -4,6 +4,8 @@ triple (TOYWORLD.md), so the held-out split measures composition, not recall."""
 import numpy as np
 import pytest
 
+from contract import vocabulary as vocab
+from contract.aspects import frame_width
 from model_runtime import latent_cache
 from model_runtime import toyworld as tw
 from model_runtime import train as tr
@@ -18,7 +20,7 @@ def rendered(monkeypatch):
 
     def spy(scene, seed, size=32, frames=16, aspect="1:1"):
         seen.append(scene)
-        return np.zeros((frames, size, tw.frame_width(size, aspect), 3), np.uint8)
+        return np.zeros((frames, size, frame_width(size, aspect), 3), np.uint8)
 
     monkeypatch.setattr(tw, "render", spy)
     return seen
@@ -28,14 +30,14 @@ def _check(scenes: list[tw.Scene], at_least: int) -> None:
     triples = {(s.subject, s.color, s.background) for s in scenes}
     assert not [t for t in triples if tw.is_heldout(*t)]
     # the panda on grass is held out whatever color the prompt names (its color never shows)
-    assert not [s for s in scenes if s.subject == tw.PANDA and s.background == tw.BACKGROUNDS.index("grass")]
+    assert not [s for s in scenes if s.subject == vocab.PANDA and s.background == vocab.BACKGROUNDS.index("grass")]
     assert len(triples) >= at_least  # and the loader does draw broadly
 
 
 def test_heldout_rule_holds_out_the_panda_on_grass_in_every_color():
-    grass = tw.BACKGROUNDS.index("grass")
-    assert all(tw.is_heldout(tw.PANDA, c, grass) for c in range(len(tw.COLORS)))
-    assert not any(tw.is_heldout(tw.PANDA, c, b) for c in range(len(tw.COLORS)) for b in range(8) if b != grass)
+    grass = vocab.BACKGROUNDS.index("grass")
+    assert all(tw.is_heldout(vocab.PANDA, c, grass) for c in range(len(vocab.COLORS)))
+    assert not any(tw.is_heldout(vocab.PANDA, c, b) for c in range(len(vocab.COLORS)) for b in range(8) if b != grass)
     assert tw.is_heldout(0, 0, 3) and not tw.is_heldout(0, 0, 2)
 
 

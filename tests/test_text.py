@@ -1,5 +1,7 @@
 import torch
 
+from contract import vocabulary as vocab
+from contract.prompt_parser import scene_prompt
 from model_runtime import toyworld as tw
 from model_runtime.text import PAD, VOCAB_SIZE, SmallTextEncoder, Tokenizer
 
@@ -29,8 +31,8 @@ def test_missing_slots_give_fewer_tokens_and_unknown_words_are_reported():
 def test_every_concept_has_its_own_id():
     tok = Tokenizer()
     seen = set()
-    for slot, names in (("subject", tw.SUBJECTS), ("color", tw.COLORS), ("background", tw.BACKGROUNDS),
-                        ("size", tw.SIZES), ("motion", tw.MOTIONS), ("camera", tw.CAMERAS)):
+    for slot, names in (("subject", vocab.SUBJECTS), ("color", vocab.COLORS), ("background", vocab.BACKGROUNDS),
+                        ("size", vocab.SIZES), ("motion", vocab.MOTIONS), ("camera", vocab.CAMERAS)):
         for i in range(len(names)):
             seen.add(tok.offsets[slot] + i)
     assert len(seen) == VOCAB_SIZE - 1 and PAD not in seen
@@ -41,10 +43,10 @@ def test_scene_ids_match_the_prompt_tokens():
     rng = __import__("numpy").random.default_rng(0)
     for _ in range(50):
         scene = tw.sample_scene(rng)
-        if scene.subject == tw.PANDA:
+        if scene.subject == vocab.PANDA:
             continue  # the panda's prompt names no color
-        assert tok.tokenize(tw.scene_prompt(scene, "en")).ids == tok.scene_ids(scene)
-        assert tok.tokenize(tw.scene_prompt(scene, "zh")).ids == tok.scene_ids(scene)
+        assert tok.tokenize(scene_prompt(scene, "en")).ids == tok.scene_ids(scene)
+        assert tok.tokenize(scene_prompt(scene, "zh")).ids == tok.scene_ids(scene)
 
 
 def test_batch_pads_and_encoder_shapes():

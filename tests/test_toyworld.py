@@ -1,15 +1,13 @@
-"""The toy world against its contract (../shared/TOYWORLD.md): vocabulary, parser, renderer, splits."""
-
-import csv
-import json
-from pathlib import Path
+"""The toy world against its contract (../shared/TOYWORLD.md): vocabulary, splits, renderer, CLI (the
+parser alone: test_prompt_parser.py)."""
 
 import numpy as np
 import pytest
 
+from contract import vocabulary as vocab
+from contract.prompt_parser import parse_prompt, scene_prompt
 from model_runtime import toyworld as tw
-
-DATA = Path(__file__).parent / "data"
+from model_runtime.toyworld import cli
 
 
 def subject_mask(scene: tw.Scene, seed: int, size: int, frames: int = 16) -> np.ndarray:
@@ -42,21 +40,16 @@ def best_shift(a: np.ndarray, b: np.ndarray, r: int) -> tuple[int, int]:
 
 # ---- vocabulary and prompts ----------------------------------------------------------------------
 def test_vocabulary_follows_the_contract_order():
-    assert tw.SUBJECTS[5] == "sailboat" and tw.SUBJECTS_ZH[5] == "帆船"
-    assert tw.COLORS[6] == "purple" and tw.COLOR_RGB[6] == (150, 50, 200)
-    assert tw.BACKGROUNDS[7] == "studio" and tw.BACKGROUND_RGB[7] == (90, 90, 95)
-    assert tw.SIZES == ["wide", "medium", "close-up"] and tw.SIZE_FRACTION == (0.20, 0.35, 0.60)
-    assert tw.MOTIONS[5] == "bouncing" and tw.MOTIONS_ZH[5] == "弹跳"
-    assert tw.CAMERAS[6] == "zooms out" and tw.CAMERAS_ZH[6] == "拉远"
-    for en, zh in [(tw.SUBJECTS, tw.SUBJECTS_ZH), (tw.COLORS, tw.COLORS_ZH), (tw.BACKGROUNDS, tw.BACKGROUNDS_ZH),
-                   (tw.SIZES, tw.SIZES_ZH), (tw.MOTIONS, tw.MOTIONS_ZH), (tw.CAMERAS, tw.CAMERAS_ZH)]:
+    assert vocab.SUBJECTS[5] == "sailboat" and vocab.SUBJECTS_ZH[5] == "帆船"
+    assert vocab.COLORS[6] == "purple" and tw.COLOR_RGB[6] == (150, 50, 200)
+    assert vocab.BACKGROUNDS[7] == "studio" and tw.BACKGROUND_RGB[7] == (90, 90, 95)
+    assert vocab.SIZES == ["wide", "medium", "close-up"] and tw.SIZE_FRACTION == (0.20, 0.35, 0.60)
+    assert vocab.MOTIONS[5] == "bouncing" and vocab.MOTIONS_ZH[5] == "弹跳"
+    assert vocab.CAMERAS[6] == "zooms out" and vocab.CAMERAS_ZH[6] == "拉远"
+    for en, zh in [(vocab.SUBJECTS, vocab.SUBJECTS_ZH), (vocab.COLORS, vocab.COLORS_ZH),
+                   (vocab.BACKGROUNDS, vocab.BACKGROUNDS_ZH), (vocab.SIZES, vocab.SIZES_ZH),
+                   (vocab.MOTIONS, vocab.MOTIONS_ZH), (vocab.CAMERAS, vocab.CAMERAS_ZH)]:
         assert len(en) == len(zh)
-
-
-def test_prompt_templates_match_the_contract_examples():
-    scene = tw.Scene(subject=0, color=0, background=1, size=2, motion=1, camera=2)
-    assert tw.scene_prompt(scene) == "close-up shot of a red ball moving left at sunset, camera pans right"
-    assert tw.scene_prompt(scene, "zh") == "特写，一个红色的球向左移动，日落，镜头向右平移"
 
 
 def test_every_scene_prompt_parses_back_in_both_languages():
@@ -64,83 +57,19 @@ def test_every_scene_prompt_parses_back_in_both_languages():
     for i in range(600):
         scene = tw.sample_scene(rng, "heldout" if i % 3 == 0 else "train")
         for lang in ("en", "zh"):
-            text = tw.scene_prompt(scene, lang)
-            p = tw.parse_prompt(text)
+            text = scene_prompt(scene, lang)
+            p = parse_prompt(text)
             assert p.unknown == [], text
-            for slot in tw.SLOTS:
-                want = None if (slot == "color" and scene.subject == tw.PANDA) else getattr(scene, slot)
+            for slot in vocab.SLOTS:
+                want = None if (slot == "color" and scene.subject == vocab.PANDA) else getattr(scene, slot)
                 assert getattr(p, slot) == want, (text, slot)
-
-
-@pytest.mark.parametrize("text, expect", [
-    ("a red ball standing still in a blue sky, camera static", dict(subject=0, color=0, background=0, motion=0, camera=0)),
-    ("Close up of RED BALLS, still, static camera", dict(subject=0, color=0, size=2, motion=0, camera=0)),
-    ("closeup of a box", dict(subject=1, size=2)),
-    ("close-up shot of a star", dict(subject=3, size=2)),
-    ("camera pans left, wide shot, a purple pyramid bouncing on grass", dict(subject=2, color=6, size=0, motion=5,
-                                                                            camera=1, background=4)),
-    ("pans right over the sea", dict(camera=2, background=3)),
-    ("the camera tilts down at night", dict(camera=4, background=2)),
-    ("a lantern moving to the left, camera zooms in", dict(subject=7, motion=1, camera=5)),
-    ("two white cars moving right in the snow, zoom out", dict(subject=4, color=4, motion=2, background=5, camera=6)),
-    ("a sailboat at sunset moving up", dict(subject=5, background=1, motion=3)),
-    ("medium shot of a panda on grass in the desert", dict(subject=6, size=1, background=4)),
-    ("a yellow car in the desert, camera moves left", dict(subject=4, color=1, background=6, camera=1)),
-    ("a black box in a studio, the camera is static", dict(subject=1, color=5, background=7, camera=0)),
-])
-def test_english_variants(text, expect):
-    p = tw.parse_prompt(text)
-    for slot in tw.SLOTS:
-        assert getattr(p, slot) == expect.get(slot), (text, slot)
-
-
-def test_parser_any_order_and_missing_slots():
-    a = tw.parse_prompt("wide shot of a green star moving down on the sea, camera tilts up")
-    b = tw.parse_prompt("camera tilts up, on the sea, moving down, green star, wide shot")
-    assert a == b and a.unknown == []
-    p = tw.parse_prompt("a ball")
-    assert (p.subject, p.color, p.background, p.size, p.motion, p.camera) == (0, None, None, None, None, None)
-    assert tw.parse_prompt("") == tw.ParsedPrompt()
-
-
-def test_parser_reports_unknown_words_but_not_stop_words():
-    p = tw.parse_prompt("a shiny red ball of glass in the desert, camera static")
-    assert p.unknown == ["shiny", "glass"]
-    assert (p.subject, p.color, p.background, p.camera) == (0, 0, 6, 0)
-    p = tw.parse_prompt("a red blue ball")  # a second color is ignored, and said so
-    assert p.color == 0 and p.unknown == ["blue"]
-
-
-def test_chinese_parsing():
-    p = tw.parse_prompt("特写，一个红色的球向左移动，日落，镜头向右平移")
-    assert (p.subject, p.color, p.background, p.size, p.motion, p.camera, p.unknown) == (0, 0, 1, 2, 1, 2, [])
-    p = tw.parse_prompt("镜头拉远。一只熊猫在雪地上弹跳")
-    assert (p.subject, p.background, p.motion, p.camera, p.unknown) == (6, 5, 5, 6, [])
-    p = tw.parse_prompt("镜头向左移动，一辆蓝色汽车向右移动")  # the camera's move, then the subject's
-    assert (p.camera, p.motion, p.subject, p.color) == (1, 2, 4, 3)
-    p = tw.parse_prompt("一个漂亮的紫色星星，哈哈，中景")
-    assert (p.subject, p.color, p.size) == (3, 6, 1)
-    assert p.unknown == ["漂亮", "哈哈"]  # consecutive unmatched characters are one word
-
-
-def test_sample_storyboard_prompts_parse_cleanly():
-    prompts = [s["prompt"] for s in json.loads((DATA / "lantern_festival.json").read_text())["shots"]]
-    with open(DATA / "lantern_festival.csv", newline="") as fh:
-        prompts += [row["prompt"] for row in csv.DictReader(fh)]
-    assert len(prompts) == 14
-    for text in prompts:
-        p = tw.parse_prompt(text)
-        assert p.unknown == [], text
-        assert p.subject is not None and p.background is not None and p.camera is not None, text
-    p = tw.parse_prompt("远景，一个熊猫静止，草地，镜头向左平移")
-    assert (p.size, p.subject, p.motion, p.background, p.camera) == (0, 6, 0, 4, 1)
 
 
 def test_complete_scene_keeps_given_slots_and_fills_the_rest():
     rng = np.random.default_rng(3)
     seen = set()
     for _ in range(200):
-        s = tw.complete_scene(tw.parse_prompt("a red box at night"), rng)
+        s = tw.complete_scene(parse_prompt("a red box at night"), rng)
         assert (s.subject, s.color, s.background) == (1, 0, 2)
         seen.add((s.size, s.motion, s.camera))
     assert len(seen) > 50
@@ -162,8 +91,8 @@ def test_scored_attributes():
     assert not tw.is_scored("color", tw.Scene(0, 4, 5, 1, 0, 0))       # white on snow
     assert not tw.is_scored("size", tw.Scene(0, 5, 2, 1, 0, 0))        # black at night: subject unseen
     assert tw.is_scored("background", tw.Scene(0, 5, 2, 1, 0, 0))
-    assert not tw.is_scored("color", tw.Scene(tw.PANDA, 0, 0, 1, 0, 0))  # always black and white
-    assert tw.is_scored("size", tw.Scene(tw.PANDA, 4, 5, 1, 0, 0))     # the panda's black shows on snow
+    assert not tw.is_scored("color", tw.Scene(vocab.PANDA, 0, 0, 1, 0, 0))  # always black and white
+    assert tw.is_scored("size", tw.Scene(vocab.PANDA, 4, 5, 1, 0, 0))     # the panda's black shows on snow
     assert not tw.is_scored("subject", tw.Scene(1, 0, 0, 0, 0, 0))     # wide: too few pixels for shapes
     assert tw.is_scored("subject", tw.Scene(1, 0, 0, 1, 0, 0))
 
@@ -181,14 +110,14 @@ def test_render_shape_dtype_and_determinism():
 @pytest.mark.parametrize("size", [16, 32, 64])
 def test_background_mean_and_spread(size):
     # at 64 px only the moves that show the most world: tilts (the gradient) and zooming out
-    cameras = range(len(tw.CAMERAS)) if size < 64 else (0, 3, 4, 6)
+    cameras = range(len(vocab.CAMERAS)) if size < 64 else (0, 3, 4, 6)
     for b, rgb in enumerate(tw.BACKGROUND_RGB):
         for camera in cameras:
             frames = tw.empty_frames(b, camera, seed=b * 10 + camera, size=size).astype(float)
             dev = np.linalg.norm(frames - np.asarray(rgb), axis=-1)
             means = np.linalg.norm(frames.mean(axis=(1, 2)) - np.asarray(rgb), axis=-1)
-            assert means.max() <= 20, (tw.BACKGROUNDS[b], camera, means.max())
-            assert dev.max() <= 50, (tw.BACKGROUNDS[b], camera, dev.max())
+            assert means.max() <= 20, (vocab.BACKGROUNDS[b], camera, means.max())
+            assert dev.max() <= 50, (vocab.BACKGROUNDS[b], camera, dev.max())
             assert dev.std() > 3, "backgrounds carry a texture"
 
 
@@ -212,7 +141,7 @@ def test_subject_height_is_its_size_and_own_color_dominates(subject):
     scene = tw.Scene(subject, 2, 7, 2, 0, 0)
     mask = subject_mask(scene, 1, 128, frames=1)[0]
     pix = tw.render(scene, 1, size=128, frames=1)[0][mask].astype(int)
-    if subject == tw.PANDA:
+    if subject == vocab.PANDA:
         black = (np.abs(pix - tw.COLOR_RGB[5]).sum(-1) < 30).mean()
         white = (np.abs(pix - tw.COLOR_RGB[4]).sum(-1) < 30).mean()
         assert black > 0.2 and white > 0.4 and black + white > 0.75
@@ -311,7 +240,7 @@ def test_zooms_scale_about_the_centre(camera, ratio):
 # ---- CLI -------------------------------------------------------------------------------------------
 def test_cli_writes_npy_and_warns_about_unknown_words(tmp_path, capsys):
     out = tmp_path / "clip.npy"
-    rc = tw.main(["--prompt", "wide shot of a fluffy red ball at night", "--seed", "3", "--size", "24",
+    rc = cli.main(["--prompt", "wide shot of a fluffy red ball at night", "--seed", "3", "--size", "24",
                   "--frames", "6", "--out", str(out)])
     assert rc == 0
     clip = np.load(out)
@@ -320,14 +249,14 @@ def test_cli_writes_npy_and_warns_about_unknown_words(tmp_path, capsys):
     assert "fluffy" in err and len(err.strip().splitlines()) == 1
     # the same seed makes the same clip, missing slots included
     out2 = tmp_path / "again.npy"
-    tw.main(["--prompt", "wide shot of a fluffy red ball at night", "--seed", "3", "--size", "24",
+    cli.main(["--prompt", "wide shot of a fluffy red ball at night", "--seed", "3", "--size", "24",
              "--frames", "6", "--out", str(out2)])
     assert np.array_equal(np.load(out2), clip)
 
 
 def test_cli_writes_mp4(tmp_path):
     out = tmp_path / "clip.mp4"
-    assert tw.main(["--prompt", "a red ball bouncing", "--frames", "8", "--out", str(out)]) == 0
+    assert cli.main(["--prompt", "a red ball bouncing", "--frames", "8", "--out", str(out)]) == 0
     assert out.stat().st_size > 1000 and out.read_bytes()[4:8] == b"ftyp"
     assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]  # no temp file left behind
 
@@ -336,7 +265,7 @@ def test_cli_writes_mp4(tmp_path):
                                   ["--frames", "0", "--out", "x.npy"], ["--out", "missing/x.npy"]])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, args):
     monkeypatch.chdir(tmp_path)
-    assert tw.main(["--prompt", "a ball", *args]) == 2
+    assert cli.main(["--prompt", "a ball", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
@@ -362,8 +291,8 @@ def test_frames_of_every_aspect_show_the_same_world(aspect, height, width):
 
 def test_renderer_cli_writes_any_aspect(tmp_path):
     out = tmp_path / "x.npy"
-    assert tw.main(["--prompt", "wide shot of a panda", "--seed", "2", "--aspect", "16:9", "--height", "72",
+    assert cli.main(["--prompt", "wide shot of a panda", "--seed", "2", "--aspect", "16:9", "--height", "72",
                     "--out", str(out)]) == 0
     assert np.load(out).shape == (16, 72, 128, 3)
     with pytest.raises(SystemExit):
-        tw.main(["--prompt", "x", "--aspect", "4:3", "--out", str(out)])
+        cli.main(["--prompt", "x", "--aspect", "4:3", "--out", str(out)])

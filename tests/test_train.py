@@ -160,8 +160,8 @@ def _with_model(tmp_path, name: str, **model) -> str:
 def test_init_adds_layout_inputs_without_changing_what_the_network_computes(tmp_path):
     """The patch embedding gains the layout channels as zero columns: the warm-started U-ViT gives the
     old run's prediction whatever layout it is shown, until training teaches it to look."""
-    from model_runtime.layout import layout_maps
     from model_runtime.model import VideoDiffusionModel
+    from model_runtime.subject_plan import plan_maps
     from model_runtime.uvit import UViTConfig
 
     plain = _config(tmp_path)
@@ -175,7 +175,7 @@ def test_init_adds_layout_inputs_without_changing_what_the_network_computes(tmp_
     assert tr.init_from(tmp_path / "a", new, ema)[0] == 2
     x, t = torch.randn(2, 3, old_cfg.frames, old_cfg.size, old_cfg.size), torch.tensor([10.0, 900.0])
     ctx = old.text(torch.randint(1, 40, (2, old_cfg.text_len)))
-    maps = layout_maps(torch.rand(2, old_cfg.frames, 7) + 0.1, old_cfg.size)
+    maps = plan_maps(torch.rand(2, old_cfg.frames, 7) + 0.1, old_cfg.size)
     with torch.no_grad():
         torch.testing.assert_close(new.uvit(x, t, ctx, maps), old.uvit(x, t, ctx))
         torch.testing.assert_close(ema.uvit(x, t, ctx, maps), old_ema.uvit(x, t, ctx))

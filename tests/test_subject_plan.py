@@ -1,4 +1,4 @@
-"""Layout conditioning: the annotation matches the renderer, the maps draw it, the model plans it."""
+"""Subject plans: the annotated track matches the renderer, the maps draw it, the model plans it."""
 
 import json
 from pathlib import Path
@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from model_runtime import toyworld as tw
-from model_runtime.layout import CHANNELS, LAYOUT_DIM, layout_maps, plan_error
 from model_runtime.model import VideoDiffusionModel
+from model_runtime.subject_plan import CHANNELS, PLAN_DIM, plan_error, plan_maps
 from model_runtime.text import PAD, Tokenizer
 from model_runtime.uvit import UViTConfig
 
@@ -23,20 +23,20 @@ def test_annotated_box_covers_the_rendered_subject_tightly():
     for _ in range(24):
         scene = tw.sample_scene(rng, "train")
         seed = int(rng.integers(2**30))
-        lay = tw.layout(scene, seed)
-        assert lay.shape == (16, LAYOUT_DIM) and (lay[:, 5] > 0).all()
+        lay = tw.subject_track(scene, seed)
+        assert lay.shape == (16, PLAN_DIM) and (lay[:, 5] > 0).all()
         clip = tw.render(scene, seed).astype(int)
         empty = tw.empty_frames(scene.background, scene.camera, seed).astype(int)
         subject = np.abs(clip - empty).max(axis=-1) > 20  # T×H×W: where the subject changed the frame
-        box = layout_maps(torch.from_numpy(lay)[None], 32)[0, 3].numpy()
+        box = plan_maps(torch.from_numpy(lay)[None], 32)[0, 3].numpy()
         assert (box[subject] > 0).mean() >= 0.95, scene
         assert subject.sum() >= 0.4 * (box > 0.5).sum(), scene  # the box is not much bigger than the subject
 
 
 def test_maps_draw_the_camera_and_nothing_for_no_layout():
-    pan = tw.layout(tw.Scene(0, 0, 7, 1, 0, 2), seed=1)  # camera pans right: the world slides left
-    zoom = tw.layout(tw.Scene(0, 0, 7, 1, 0, 5), seed=1)  # zooms in
-    maps = layout_maps(torch.from_numpy(np.stack([pan, zoom, np.zeros_like(pan)])), 32)
+    pan = tw.subject_track(tw.Scene(0, 0, 7, 1, 0, 2), seed=1)  # camera pans right: the world slides left
+    zoom = tw.subject_track(tw.Scene(0, 0, 7, 1, 0, 5), seed=1)  # zooms in
+    maps = plan_maps(torch.from_numpy(np.stack([pan, zoom, np.zeros_like(pan)])), 32)
     assert maps.shape == (3, CHANNELS, 16, 32, 32)
     assert bool((maps[:2, 0] == 1).all()) and bool((maps[2] == 0).all())
     wx = maps[0, 1]
@@ -57,8 +57,8 @@ def test_model_plans_from_the_prompt_and_an_empty_prompt_has_no_layout():
     with torch.no_grad():
         ctx = model.text(ids)
         planned = model.planner(ids)
-        assert planned.shape == (2, f, LAYOUT_DIM) and bool((planned[:, :, 5:] > 0).all())
-        want = torch.stack([layout_maps(planned[:1], n)[0], torch.zeros(CHANNELS, f, n, n)])
+        assert planned.shape == (2, f, PLAN_DIM) and bool((planned[:, :, 5:] > 0).all())
+        want = torch.stack([plan_maps(planned[:1], n)[0], torch.zeros(CHANNELS, f, n, n)])
         torch.testing.assert_close(model(x, t, ids), model.uvit(x, t, ctx, want))
         # given a layout (training's annotation), the model follows it and scores the planner against it
         pred, err = model(x, t, ids, planned)
@@ -69,8 +69,8 @@ def test_model_plans_from_the_prompt_and_an_empty_prompt_has_no_layout():
 
 
 def test_plan_error_ignores_rows_without_a_layout():
-    lay = torch.rand(2, 4, LAYOUT_DIM) + 0.1
-    none = torch.zeros(1, 4, LAYOUT_DIM)
+    lay = torch.rand(2, 4, PLAN_DIM) + 0.1
+    none = torch.zeros(1, 4, PLAN_DIM)
     mixed = torch.cat([lay[:1], none])
     assert float(plan_error(torch.cat([lay[:1] + 1.0, lay[:1] + 5.0]), mixed)) == pytest.approx(1.0)
     assert float(plan_error(torch.cat([lay[:1], lay[:1] + 3.0]), mixed)) == 0.0
@@ -78,11 +78,11 @@ def test_plan_error_ignores_rows_without_a_layout():
 
 
 def test_a_long_take_spreads_one_clips_plan_over_all_its_frames():
-    from model_runtime.layout import take_layout
+    from model_runtime.subject_plan import spread_plan
 
-    plan = torch.from_numpy(np.stack([tw.layout(tw.Scene(0, 0, 0, 1, 2, 1), 3)]))  # moving right, pan left
-    assert torch.equal(take_layout(plan, 16), plan)
-    take = take_layout(plan, 48)
+    plan = torch.from_numpy(np.stack([tw.subject_track(tw.Scene(0, 0, 0, 1, 2, 1), 3)]))  # moving right, pan left
+    assert torch.equal(spread_plan(plan, 16), plan)
+    take = spread_plan(plan, 48)
     assert take.shape == (1, 48, 7)
     assert torch.allclose(take[:, 0], plan[:, 0]) and torch.allclose(take[:, -1], plan[:, -1], atol=1e-6)
     steps = take[0, 1:, 3] - take[0, :-1, 3]  # the subject moves at a third of the speed, steadily
@@ -92,12 +92,12 @@ def test_a_long_take_spreads_one_clips_plan_over_all_its_frames():
 def test_chain_parts_open_where_the_part_before_left_off():
     """The known frames that open a part are planned where the previous part had them: the same
     frame content (subject offset from the camera and its size, in frame units) after re-centring."""
-    from model_runtime.layout import PlanWindow, plan_window
+    from model_runtime.subject_plan import PlanWindow, plan_window
 
     def take_window(layout, first, length):
         return plan_window(layout, PlanWindow(first, length))
 
-    plan = torch.from_numpy(np.stack([tw.layout(tw.Scene(0, 0, 0, 1, 3, 5), 3)]))  # moving up, zoom in
+    plan = torch.from_numpy(np.stack([tw.subject_track(tw.Scene(0, 0, 0, 1, 3, 5), 3)]))  # moving up, zoom in
     k, total = 4, 40
     a, b = take_window(plan, 0, total), take_window(plan, 12, total)
 
@@ -113,9 +113,9 @@ def test_chain_parts_open_where_the_part_before_left_off():
 
 
 def test_a_continued_shot_plans_its_subject_where_the_frame_it_opens_on_has_it():
-    from model_runtime.layout import PlanWindow, plan_window
+    from model_runtime.subject_plan import PlanWindow, plan_window
 
-    plan = torch.from_numpy(np.stack([tw.layout(tw.Scene(7, 0, 2, 1, 0, 5), 3)]))  # a still lantern, zoom in
+    plan = torch.from_numpy(np.stack([tw.subject_track(tw.Scene(7, 0, 2, 1, 0, 5), 3)]))  # a still lantern, zoom in
     u, v, h = 0.3, -0.2, 0.2  # the image shows it up right and small
     out = plan_window(plan, PlanWindow(anchor=(u, v, h)))
     z = out[0, :, 2].exp()

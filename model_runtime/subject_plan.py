@@ -1,17 +1,19 @@
-"""Layout conditioning: where the camera looks and where the subject is, frame by frame.
+"""Subject plans: where the camera looks and where the subject is, frame by frame, as a layout model
+predicts them from the prompt (a plan has the fields of the toy world's ground-truth track,
+`toyworld.subject_track`, and is trained against it).
 
 Text alone is a weak teacher of "where": a pixel loss barely changes when a subject is drawn still
 instead of moving, so a small model learns colours long before it learns motion words (see
 benchmarks/probe_conditioning.py). Following layout-guided video diffusion (LVD, Lian et al. 2024;
 Boximator, Wang et al. 2024; CameraCtrl, He et al. 2024), the work is split in two learned parts:
 
-- a planner reads the prompt's words and predicts the per-frame layout (camera centre and zoom,
-  subject centre and box), trained against the layouts annotated on the training clips;
-- the U-ViT sees that layout drawn as extra input channels (the world coordinate of every pixel, the
+- a planner reads the prompt's words and predicts the per-frame plan (camera centre and zoom,
+  subject centre and box), trained against the tracks annotated on the training clips;
+- the U-ViT sees that plan drawn as extra input channels (the world coordinate of every pixel, the
   subject's box), patchified into the same tokens as the video, so it only has to follow it.
 
-At training time the U-ViT is fed the annotated layout; at sampling time the planner's. An empty
-prompt (the unconditional branch of classifier-free guidance) has no layout: all its channels are 0.
+At training time the U-ViT is fed the annotated track; at sampling time the planner's plan. An empty
+prompt (the unconditional branch of classifier-free guidance) has no plan: all its channels are 0.
 """
 
 from __future__ import annotations
@@ -23,15 +25,15 @@ from torch import nn
 
 from model_runtime.text import PAD
 
-LAYOUT_DIM = 7  # toyworld.LAYOUT_FIELDS
+PLAN_DIM = 7  # toyworld.TRACK_FIELDS
 CHANNELS = 4  # present, world x, world y, subject box
 
 
-def frame_to_world(layout: torch.Tensor, offsets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def frame_to_world(plan: torch.Tensor, offsets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Positions across the frame (offsets from its centre, in frame heights; shape K) seen through
     each frame's camera -> world x (B×T×K) and world y (B×T×K), in frame heights about the centre."""
-    zoom = layout[..., 2].exp()[..., None]  # B×T×1
-    return layout[..., 0:1] + offsets / zoom, layout[..., 1:2] + offsets / zoom
+    zoom = plan[..., 2].exp()[..., None]  # B×T×1
+    return plan[..., 0:1] + offsets / zoom, plan[..., 1:2] + offsets / zoom
 
 
 def frame_offsets(height: int, width: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,14 +44,14 @@ def frame_offsets(height: int, width: int, device=None) -> tuple[torch.Tensor, t
     return gx, gy
 
 
-def layout_maps(layout: torch.Tensor, height: int, width: int | None = None) -> torch.Tensor:
-    """B×T×7 layouts -> B×4×T×height×width maps (width defaults to height: square frames). A row whose
-    subject height is 0 has no layout (all 0)."""
+def plan_maps(plan: torch.Tensor, height: int, width: int | None = None) -> torch.Tensor:
+    """B×T×7 plans (or annotated tracks) -> B×4×T×height×width maps (width defaults to height: square
+    frames). A row whose subject height is 0 has no plan (all 0)."""
     width = height if width is None else width
-    b, t, _ = layout.shape
-    lay = layout.float()
+    b, t, _ = plan.shape
+    lay = plan.float()
     present = (lay[..., 5] > 0).float()  # B×T
-    gx, gy = (g.float() for g in frame_offsets(height, width, layout.device))
+    gx, gy = (g.float() for g in frame_offsets(height, width, plan.device))
     wx, _ = frame_to_world(lay, gx)
     _, wy = frame_to_world(lay, gy)
     wx, wy = wx[:, :, None, :], wy[:, :, :, None]  # B×T×1×W and B×T×H×1, world units about the centre
@@ -60,21 +62,21 @@ def layout_maps(layout: torch.Tensor, height: int, width: int | None = None) -> 
     p = present[..., None, None]
     full = (b, t, height, width)
     maps = torch.stack([p.expand(full), 2 * wx.expand(full) * p, 2 * wy.expand(full) * p, box * p], dim=1)
-    return maps.to(layout.dtype)
+    return maps.to(plan.dtype)
 
 
-def take_layout(layout: torch.Tensor, take_frames: int) -> torch.Tensor:
+def spread_plan(plan: torch.Tensor, take_frames: int) -> torch.Tensor:
     """The plan of a whole take of `take_frames` frames from the plan of one clip (B×T×7): as
     TOYWORLD.md has motion and camera "over the whole clip", a long take spreads the planned path
     over all its frames (a pan travels its 0.5 H over the take, not per clip). B×max(T, take)×7."""
-    t = layout.shape[1]
+    t = plan.shape[1]
     if take_frames <= t:
-        return layout
-    lay = layout.float()
+        return plan
+    lay = plan.float()
     pos = torch.arange(take_frames, dtype=torch.float32, device=lay.device) * (t - 1) / (take_frames - 1)
     i0 = pos.floor().long().clamp(max=max(t - 2, 0))
     frac = (pos - i0)[None, :, None]
-    return (lay[:, i0] * (1 - frac) + lay[:, (i0 + 1).clamp(max=t - 1)] * frac).to(layout.dtype)
+    return (lay[:, i0] * (1 - frac) + lay[:, (i0 + 1).clamp(max=t - 1)] * frac).to(plan.dtype)
 
 
 def window(take: torch.Tensor, first: int, frames: int) -> torch.Tensor:
@@ -84,19 +86,19 @@ def window(take: torch.Tensor, first: int, frames: int) -> torch.Tensor:
     return take[:, idx]
 
 
-def recentre(layout: torch.Tensor) -> torch.Tensor:
-    """A layout as training layouts are centred (mean camera centre at the world's centre, mean log zoom
+def recentre(plan: torch.Tensor) -> torch.Tensor:
+    """A plan as training plans are centred (mean camera centre at the world's centre, mean log zoom
     0): the world shifted and scaled, camera and subject together, which shows the same frames. Rows
-    without a layout stay without one."""
-    out = layout.float()
+    without a plan stay without one."""
+    out = plan.float()
     m = out[..., 2].mean(dim=1, keepdim=True)
     s = m.exp()
     cx, cy = out[..., 0].mean(dim=1, keepdim=True), out[..., 1].mean(dim=1, keepdim=True)
     cols = [(out[..., 0] - cx) * s, (out[..., 1] - cy) * s, out[..., 2] - m, (out[..., 3] - cx) * s,
             (out[..., 4] - cy) * s, out[..., 5] * s, out[..., 6] * s]
     out = torch.stack(cols, dim=-1)
-    present = (layout[..., 5] > 0).all(dim=1)[:, None, None]
-    return torch.where(present, out, torch.zeros_like(out)).to(layout.dtype)
+    present = (plan[..., 5] > 0).all(dim=1)[:, None, None]
+    return torch.where(present, out, torch.zeros_like(out)).to(plan.dtype)
 
 
 @dataclass(frozen=True)
@@ -112,12 +114,12 @@ class PlanWindow:
     anchor_at: int = 0
 
 
-def anchor_subject(layout: torch.Tensor, u: float, v: float, h: float, at: int = 0) -> torch.Tensor:
+def anchor_subject(plan: torch.Tensor, u: float, v: float, h: float, at: int = 0) -> torch.Tensor:
     """Moves the planned subject path (B×L×7) so that frame `at` shows the subject where an image has
     it (centre u, v from the frame centre, in frame heights), and eases its size from the image's height
     h there to the planned one by the last frame: a continued shot goes on from the frame it was given
     instead of jumping to the plan's start."""
-    lay = layout.float().clone()
+    lay = plan.float().clone()
     n = lay.shape[1]
     z = lay[:, at, 2].exp()
     lay[..., 3] += (lay[:, at, 0] + u / z - lay[:, at, 3])[:, None]
@@ -125,31 +127,31 @@ def anchor_subject(layout: torch.Tensor, u: float, v: float, h: float, at: int =
     ratio = (h / z) / lay[:, at, 5].clamp_min(1e-3)
     ease = ((n - 1 - torch.arange(n, device=lay.device)) / max(n - 1 - at, 1)).clamp(0, 1)[None, :]
     lay[..., 5:7] *= (1 + (ratio[:, None] - 1) * ease)[..., None]
-    present = (layout[..., 5] > 0).all(dim=1)[:, None, None]
-    return torch.where(present, lay, layout.float()).to(layout.dtype)
+    present = (plan[..., 5] > 0).all(dim=1)[:, None, None]
+    return torch.where(present, lay, plan.float()).to(plan.dtype)
 
 
-def take_plan(layout: torch.Tensor, w: PlanWindow) -> torch.Tensor:
+def take_plan(plan: torch.Tensor, w: PlanWindow) -> torch.Tensor:
     """The plan of a whole take (B×max(T, length)×7) from one clip's: spread over the take
-    (take_layout) and anchored to the frame it opens on."""
-    whole = take_layout(layout, w.length)
+    (spread_plan) and anchored to the frame it opens on."""
+    whole = spread_plan(plan, w.length)
     return whole if w.anchor is None else anchor_subject(whole, *w.anchor, at=w.anchor_at)
 
 
-def plan_window(layout: torch.Tensor, w: PlanWindow) -> torch.Tensor:
+def plan_window(plan: torch.Tensor, w: PlanWindow) -> torch.Tensor:
     """The plan (B×T×7) a clip follows: its window of the take's plan, re-centred like a training
     clip (a clip of its own keeps its plan's place)."""
-    t = layout.shape[1]
-    whole = take_plan(layout, w)
+    t = plan.shape[1]
+    whole = take_plan(plan, w)
     if w.length <= t and w.first == 0:
         return whole
     return recentre(window(whole, w.first, t))
 
 
 class Planner(nn.Module):
-    """Prompt token ids (B×L) -> per-frame layout (B×T×7): a bag of its own word embeddings, then an MLP.
+    """Prompt token ids (B×L) -> per-frame plan (B×T×7): a bag of its own word embeddings, then an MLP.
     Its own words, not the shared text encoder's output: that is tuned for the U-ViT, and an MLP on its
-    mean learned the layout about 4× more slowly in a side test (mean |error| 0.04 against 0.009 after 400
+    mean learned the plan about 4× more slowly in a side test (mean |error| 0.04 against 0.009 after 400
     steps). A bag (sum over the words present) keeps the prompt's word order and omissions harmless."""
 
     def __init__(self, vocab_size: int, frames: int, width: int = 128, hidden: int = 256):
@@ -157,17 +159,18 @@ class Planner(nn.Module):
         self.frames = frames
         self.embed = nn.Embedding(vocab_size, width)
         self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
-                                 nn.Linear(hidden, frames * LAYOUT_DIM))
+                                 nn.Linear(hidden, frames * PLAN_DIM))
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         words = (self.embed(ids) * (ids != PAD)[..., None]).sum(dim=1)
-        out = self.mlp(words).view(-1, self.frames, LAYOUT_DIM)
-        # sizes are positive: a planned subject always has a box (height 0 means "no layout")
+        out = self.mlp(words).view(-1, self.frames, PLAN_DIM)
+        # sizes are positive: a planned subject always has a box (height 0 means "no plan")
         return torch.cat([out[..., :5], nn.functional.softplus(out[..., 5:]) + 1e-3], dim=-1)
 
 
-def plan_error(planned: torch.Tensor, layout: torch.Tensor) -> torch.Tensor:
-    """Mean squared error of the planner over the rows that have a layout (0 when none has)."""
-    has = (layout[..., 5] > 0).all(dim=1).float()[:, None, None]
-    sq = (planned.float() - layout.float()) ** 2 * has
-    return sq.sum() / (has.sum() * layout.shape[1] * layout.shape[2]).clamp_min(1.0)
+def plan_error(planned: torch.Tensor, track: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of the planner against the annotated tracks, over the rows that have one
+    (0 when none has)."""
+    has = (track[..., 5] > 0).all(dim=1).float()[:, None, None]
+    sq = (planned.float() - track.float()) ** 2 * has
+    return sq.sum() / (has.sum() * track.shape[1] * track.shape[2]).clamp_min(1.0)
