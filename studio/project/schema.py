@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contract.vocabulary import CAMERAS, MOTIONS, SIZES
+
 if TYPE_CHECKING:
     import opentimelineio as otio
 
@@ -31,32 +33,16 @@ def new_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class ShotSize(StrEnum):
-    AUTO = "auto"  # whatever the prompt says
-    WIDE = "wide"
-    MEDIUM = "medium"
-    CLOSE_UP = "close-up"
+def _slot_enum(name: str, members: tuple[str, ...], words: list[str]) -> type[StrEnum]:
+    """A prompt slot's choices on a shot: AUTO (whatever the prompt says), then one member per word of
+    the contract's vocabulary, in its order. The values are what project files hold."""
+    return StrEnum(name, [("AUTO", "auto"), *zip(members, words, strict=True)], module=__name__)
 
 
-class Camera(StrEnum):
-    AUTO = "auto"
-    STATIC = "static"
-    PAN_LEFT = "pans left"
-    PAN_RIGHT = "pans right"
-    TILT_UP = "tilts up"
-    TILT_DOWN = "tilts down"
-    ZOOM_IN = "zooms in"
-    ZOOM_OUT = "zooms out"
-
-
-class Motion(StrEnum):
-    AUTO = "auto"
-    STILL = "still"
-    LEFT = "moving left"
-    RIGHT = "moving right"
-    UP = "moving up"
-    DOWN = "moving down"
-    BOUNCING = "bouncing"
+ShotSize = _slot_enum("ShotSize", ("WIDE", "MEDIUM", "CLOSE_UP"), SIZES)
+Camera = _slot_enum("Camera", ("STATIC", "PAN_LEFT", "PAN_RIGHT", "TILT_UP", "TILT_DOWN", "ZOOM_IN", "ZOOM_OUT"),
+                    CAMERAS)
+Motion = _slot_enum("Motion", ("STILL", "LEFT", "RIGHT", "UP", "DOWN", "BOUNCING"), MOTIONS)
 
 
 class Mode(StrEnum):
