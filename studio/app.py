@@ -18,13 +18,13 @@ SCREENSHOT_DELAY_ENV = "VSTUDIO_SCREENSHOT_DELAY_MS"  # how long to wait before 
 NO_ENGINE_ENV = "VSTUDIO_NO_ENGINE"  # 1: do not start the worker process
 
 
-def _make_engine(doc, settings):
+def _make_engine(doc, preferences):
     """The engine client + job queue + the controller that binds them to the document."""
     from studio.engine.client import EngineClient, WorkerOptions
     from studio.engine.queue import JobQueue
     from studio.ui.generation import GenerationController
 
-    client = EngineClient(WorkerOptions(checkpoint=settings.checkpoint or None, device=settings.device))
+    client = EngineClient(WorkerOptions(checkpoint=preferences.checkpoint or None, device=preferences.device))
     folder = doc.path or Path.cwd()
     queue = JobQueue(client, Path(folder) / "media", doc.path)
     return client, queue, GenerationController(doc, queue)
@@ -49,7 +49,7 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
     from studio.errors import StudioError
     from studio.project.demo import ensure_demo_project
     from studio.project.document import ProjectDocument
-    from studio.project.settings import config_dir, load_settings_checked, recent_projects
+    from studio.project.preferences import config_dir, load_preferences_checked, recent_projects
     from studio.ui.main_window import MainWindow, screenshot_later
     from studio.ui.theme import apply_theme
 
@@ -64,14 +64,14 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
 
-    settings, settings_error = load_settings_checked()
+    preferences, preferences_error = load_preferences_checked()
     doc = ProjectDocument()
     client = queue = generation = None
     if engine:
-        client, queue, generation = _make_engine(doc, settings)
-    window = MainWindow(doc, settings, generation=generation, queue=queue)
+        client, queue, generation = _make_engine(doc, preferences)
+    window = MainWindow(doc, preferences, generation=generation, queue=queue)
 
-    doc.default_params = settings.gen_defaults()
+    doc.default_params = preferences.gen_defaults()
     layout = QSettings(str(config_dir() / "layout.ini"), QSettings.Format.IniFormat)
     window.restore_layout(layout.value("geometry"), layout.value("state"))
     window.show()  # first, so that a recovery question or an error sits on top of the studio
@@ -79,8 +79,8 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
     def open_start_project() -> None:
         try:
             # The project asked for, else the one worked on last, else (first start) the demo project.
-            recent = recent_projects(settings)
-            path = Path(project) if project else (recent[0] if recent else ensure_demo_project(settings))
+            recent = recent_projects(preferences)
+            path = Path(project) if project else (recent[0] if recent else ensure_demo_project(preferences))
         except StudioError as e:
             window.statusBar().showMessage(e.message, 15000)
             return
@@ -88,8 +88,8 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
             QMessageBox.warning(window, "Could not open the project",
                                 window.statusBar().currentMessage() or f"Could not open {path}")
             return
-        if settings_error is not None:
-            window.statusBar().showMessage(settings_error.message, 10000)
+        if preferences_error is not None:
+            window.statusBar().showMessage(preferences_error.message, 10000)
 
     QTimer.singleShot(0, open_start_project)
 

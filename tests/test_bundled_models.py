@@ -4,7 +4,8 @@ import json
 from types import SimpleNamespace
 
 from studio.project.bundled_models import DEFAULT_NAME, bundled_models
-from studio.project.settings import ProjectSettings, Settings
+from studio.project.preferences import Preferences
+from studio.project.schema import ProjectSettings
 
 
 def _model(folder, name, config, weights=True, fmt="vstudio-uvit-1"):
@@ -27,10 +28,10 @@ def test_lists_models_with_what_they_make_default_first(tmp_path):
 
 
 def test_the_settings_picker_fills_the_model_path(qtbot):
-    from studio.ui.settings_dialog import SettingsDialog
+    from studio.ui.preferences_dialog import PreferencesDialog
 
     doc = SimpleNamespace(title="t", settings=ProjectSettings())
-    dlg = SettingsDialog(doc, Settings(checkpoint="/some/custom.safetensors"))
+    dlg = PreferencesDialog(doc, Preferences(checkpoint="/some/custom.safetensors"))
     qtbot.addWidget(dlg)
     labels = [dlg.bundled.itemText(i) for i in range(dlg.bundled.count())]
     assert labels[0] == "Bundled models…" and any(DEFAULT_NAME in t for t in labels[1:])

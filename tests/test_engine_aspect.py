@@ -6,8 +6,7 @@ import pytest
 from studio.engine.params import nearest_aspect, request_from_params, validate_request
 from studio.engine.takes import shot_request
 from studio.errors import StudioError
-from studio.project.schema import GenParams, ProjectData, Shot
-from studio.project.settings import ProjectSettings
+from studio.project.schema import GenParams, ProjectData, ProjectSettings, Shot
 
 ALL = {"16:9": [144, 256], "9:16": [256, 144], "1:1": [192, 192]}
 

@@ -17,8 +17,8 @@ from studio import protocol as P
 from studio.engine.client import EngineState
 from studio.engine.events import Event
 from studio.engine.queue import JobQueue
+from studio.project.preferences import Preferences
 from studio.project.schema import ShotStatus
-from studio.project.settings import Settings
 from studio.ui.generation import GenerationController
 from studio.ui.main_window import MainWindow
 from tests.ui_helpers import project_on_disk, take_frames
@@ -70,7 +70,7 @@ class FakeClient:
 
 
 def make_window(qtbot, doc, **kw) -> MainWindow:
-    w = MainWindow(doc, Settings(), **kw)
+    w = MainWindow(doc, Preferences(), **kw)
     w.ask = lambda *a, **k: QMessageBox.StandardButton.Discard
     qtbot.addWidget(w)
     return w

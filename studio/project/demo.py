@@ -13,7 +13,7 @@ import platformdirs
 
 from studio.errors import StudioError
 from studio.project import store
-from studio.project.settings import Settings, load_settings
+from studio.project.preferences import Preferences, load_preferences
 from studio.project.storyboard import load_storyboard
 
 DATA_ENV = "VSTUDIO_DATA_DIR"
@@ -30,7 +30,7 @@ def demo_project_path() -> Path:
     return data_dir() / "projects" / DEMO_NAME
 
 
-def ensure_demo_project(settings: Settings | None = None) -> Path:
+def ensure_demo_project(settings: Preferences | None = None) -> Path:
     """The demo project's folder, created from the bundled storyboard if it is not there yet.
     An existing demo is never overwritten (the user may have worked in it)."""
     folder = demo_project_path()
@@ -38,6 +38,6 @@ def ensure_demo_project(settings: Settings | None = None) -> Path:
         return folder
     if not DEMO_STORYBOARD.is_file():
         raise StudioError("demo", f"the demo storyboard is missing: {DEMO_STORYBOARD}")
-    s = settings if settings is not None else load_settings()
+    s = settings if settings is not None else load_preferences()
     data = load_storyboard(DEMO_STORYBOARD, s.gen_defaults())
     return store.new_project(folder, data)

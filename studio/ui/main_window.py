@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.project import settings as app_settings
+from studio.project import preferences as prefs
 from studio.project.document import ProjectDocument
 from studio.ui.inspector import Inspector
 from studio.ui.labels import SHORTCUT_HELP
@@ -35,12 +35,12 @@ PROJECT_SUFFIX = ".vstudio"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, doc: ProjectDocument, settings: app_settings.Settings | None = None,
+    def __init__(self, doc: ProjectDocument, preferences: prefs.Preferences | None = None,
                  generation=None, queue=None, parent=None):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.doc = doc
-        self.settings = settings if settings is not None else app_settings.load_settings()
+        self.preferences = preferences if preferences is not None else prefs.load_preferences()
         self.generation = generation  # GenerationController, or None when no engine is running
         self.queue = queue
         self.media = TakeMediaCache(lambda: doc.path)
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         if not name:
             return
         path = Path(name if name.endswith(PROJECT_SUFFIX) else name + PROJECT_SUFFIX)
-        if self.doc.new(path, title=path.stem, settings=self.settings.project_settings()) is None:
+        if self.doc.new(path, title=path.stem, settings=self.preferences.project_settings()) is None:
             self._remember(path)
 
     def open_project_dialog(self) -> None:
@@ -389,13 +389,13 @@ class MainWindow(QMainWindow):
         if path is None:
             return
         try:
-            self.settings = app_settings.add_recent_project(path, self.settings)
-        except Exception as e:  # noqa: BLE001 (a settings write must never block opening a project)
+            self.preferences = prefs.add_recent_project(path, self.preferences)
+        except Exception as e:  # noqa: BLE001 (a preferences write must never block opening a project)
             self.statusBar().showMessage(str(e), 6000)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        paths = app_settings.recent_projects(self.settings)
+        paths = prefs.recent_projects(self.preferences)
         for p in paths:
             self.recent_menu.addAction(p.name.removesuffix(PROJECT_SUFFIX) + f"   ({p.parent})",
                                        lambda p=p: self.open_project(p))
@@ -406,11 +406,11 @@ class MainWindow(QMainWindow):
     # Settings, help, layout
     # ================================================================================================
     def open_settings(self) -> None:
-        from studio.ui.settings_dialog import SettingsDialog
+        from studio.ui.preferences_dialog import PreferencesDialog
 
-        dlg = SettingsDialog(self.doc, self.settings, self)
+        dlg = PreferencesDialog(self.doc, self.preferences, self)
         if dlg.exec():
-            self.settings = dlg.settings
+            self.preferences = dlg.preferences
             if dlg.engine_changed:
                 self.statusBar().showMessage("The new model/device is used when the engine restarts", 8000)
 

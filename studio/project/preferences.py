@@ -1,8 +1,10 @@
-"""The user's settings (no Qt): defaults for new shots and projects, model, device, recent projects.
+"""The user's preferences (no Qt): defaults for new shots and projects, model, device, recent projects.
+
+Not a project's own settings (`schema.ProjectSettings`: its raster and frame rate, saved with it).
 
 Stored as JSON in `platformdirs.user_config_dir("vstudio")`, or in `$VSTUDIO_CONFIG_DIR` (tests).
-A damaged settings file must never stop the studio from starting: bad fields fall back to their
-defaults, and `load_settings_checked` says what was wrong so the UI can mention it.
+A damaged preferences file must never stop the studio from starting: bad fields fall back to their
+defaults, and `load_preferences_checked` says what was wrong so the UI can mention it.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from studio.errors import StudioError
 from studio.project.schema import GenParams, ProjectSettings
 
 CONFIG_ENV = "VSTUDIO_CONFIG_DIR"
-SETTINGS_FILE = "settings.json"
+PREFERENCES_FILE = "settings.json"  # the name users' existing files have
 MAX_RECENT = 10
 
 
-class Settings(BaseModel):
-    # Unknown keys are ignored so an older build can read a newer build's settings.
+class Preferences(BaseModel):
+    # Unknown keys are ignored so an older build can read a newer build's preferences.
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
 
     checkpoint: str = ""  # "" = the bundled default in assets/models/
@@ -51,42 +53,42 @@ def config_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_config_dir("vstudio"))
 
 
-def settings_path() -> Path:
-    return config_dir() / SETTINGS_FILE
+def preferences_path() -> Path:
+    return config_dir() / PREFERENCES_FILE
 
 
-def load_settings_checked() -> tuple[Settings, StudioError | None]:
-    """Settings and, when the file was damaged, what was wrong (the good fields are kept)."""
-    path = settings_path()
+def load_preferences_checked() -> tuple[Preferences, StudioError | None]:
+    """Preferences and, when the file was damaged, what was wrong (the good fields are kept)."""
+    path = preferences_path()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return Settings(), None
+        return Preferences(), None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        return Settings(), StudioError("settings", f"{path} is unreadable ({type(e).__name__}); using defaults")
+        return Preferences(), StudioError("settings", f"{path} is unreadable ({type(e).__name__}); using defaults")
     if not isinstance(raw, dict):
-        return Settings(), StudioError("settings", f"{path} does not hold settings; using defaults")
+        return Preferences(), StudioError("settings", f"{path} does not hold settings; using defaults")
     try:
-        return Settings.model_validate(raw), None
+        return Preferences.model_validate(raw), None
     except ValidationError as e:
         bad = {str(err["loc"][0]) for err in e.errors() if err.get("loc")}
         good = {k: v for k, v in raw.items() if k not in bad}
         try:
-            s = Settings.model_validate(good)
+            s = Preferences.model_validate(good)
         except ValidationError:
-            s = Settings()
+            s = Preferences()
         return s, StudioError("settings", f"{path}: {', '.join(sorted(bad))} invalid; using the default")
 
 
-def load_settings() -> Settings:
-    return load_settings_checked()[0]
+def load_preferences() -> Preferences:
+    return load_preferences_checked()[0]
 
 
-def save_settings(settings: Settings) -> None:
-    path = settings_path()
+def save_preferences(preferences: Preferences) -> None:
+    path = preferences_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, settings.model_dump_json(indent=1).encode("utf-8"))
+        atomic_write(path, preferences.model_dump_json(indent=1).encode("utf-8"))
     except OSError as e:
         raise StudioError("io", f"could not save settings to {path}: {e.strerror or e}") from None
 
@@ -95,24 +97,24 @@ def _key(path: str | Path) -> str:
     return str(Path(path).expanduser().resolve())
 
 
-def add_recent_project(path: str | Path, settings: Settings | None = None) -> Settings:
+def add_recent_project(path: str | Path, preferences: Preferences | None = None) -> Preferences:
     """Put a project folder first in the recent list (no duplicates, at most MAX_RECENT) and save."""
-    s = settings if settings is not None else load_settings()
+    s = preferences if preferences is not None else load_preferences()
     key = _key(path)
     s.recent_projects = [key] + [p for p in s.recent_projects if _key(p) != key][: MAX_RECENT - 1]
-    save_settings(s)
+    save_preferences(s)
     return s
 
 
-def remove_recent_project(path: str | Path, settings: Settings | None = None) -> Settings:
-    s = settings if settings is not None else load_settings()
+def remove_recent_project(path: str | Path, preferences: Preferences | None = None) -> Preferences:
+    s = preferences if preferences is not None else load_preferences()
     key = _key(path)
     s.recent_projects = [p for p in s.recent_projects if _key(p) != key]
-    save_settings(s)
+    save_preferences(s)
     return s
 
 
-def recent_projects(settings: Settings | None = None, existing_only: bool = True) -> list[Path]:
-    s = settings if settings is not None else load_settings()
+def recent_projects(preferences: Preferences | None = None, existing_only: bool = True) -> list[Path]:
+    s = preferences if preferences is not None else load_preferences()
     paths = [Path(p) for p in s.recent_projects]
     return [p for p in paths if (p / "project.json").is_file()] if existing_only else paths

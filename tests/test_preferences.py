@@ -1,4 +1,4 @@
-"""User settings (config folder from $VSTUDIO_CONFIG_DIR) and the demo project."""
+"""The user's preferences (config folder from $VSTUDIO_CONFIG_DIR) and the demo project."""
 
 from __future__ import annotations
 
@@ -6,62 +6,71 @@ import json
 
 import pytest
 
-from studio.project import demo, settings, store
+from studio.project import demo, preferences, store
 from studio.project.schema import TransitionKind
 
 
 @pytest.fixture(autouse=True)
 def dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv(settings.CONFIG_ENV, str(tmp_path / "config"))
+    monkeypatch.setenv(preferences.CONFIG_ENV, str(tmp_path / "config"))
     monkeypatch.setenv(demo.DATA_ENV, str(tmp_path / "data"))
     return tmp_path
 
 
 def test_defaults_when_there_is_no_file(dirs):
-    s, err = settings.load_settings_checked()
-    assert err is None and s == settings.Settings()
-    assert settings.settings_path() == dirs / "config" / "settings.json"
+    s, err = preferences.load_preferences_checked()
+    assert err is None and s == preferences.Preferences()
+    assert preferences.preferences_path() == dirs / "config" / "settings.json"
 
 
 def test_round_trip(dirs):
-    s = settings.Settings(checkpoint="assets/models/toy.safetensors", device="cuda:0", default_steps=30,
-                          default_guidance=4.0, default_sampler="ddim", fps=30, width=640, height=360)
-    settings.save_settings(s)
-    assert settings.load_settings() == s
+    s = preferences.Preferences(checkpoint="assets/models/toy.safetensors", device="cuda:0", default_steps=30,
+                                default_guidance=4.0, default_sampler="ddim", fps=30, width=640, height=360)
+    preferences.save_preferences(s)
+    assert preferences.load_preferences() == s
     assert s.gen_defaults().steps == 30 and s.gen_defaults().sampler == "ddim"
     assert (s.project_settings().fps, s.project_settings().width) == (30, 640)
 
 
+def test_an_existing_settings_file_still_loads(dirs):
+    # Users' preferences were saved as config/settings.json before the module was called preferences.
+    (dirs / "config").mkdir()
+    (dirs / "config" / "settings.json").write_text(json.dumps(
+        {"checkpoint": "mine.safetensors", "default_steps": 7, "recent_projects": ["/x/a.vstudio"]}))
+    s, err = preferences.load_preferences_checked()
+    assert err is None and (s.checkpoint, s.default_steps, s.recent_projects) == ("mine.safetensors", 7, ["/x/a.vstudio"])
+
+
 def test_damaged_file_falls_back_field_by_field(dirs):
-    path = settings.settings_path()
+    path = preferences.preferences_path()
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"default_steps": 0, "device": "tpu", "fps": 12, "from_the_future": 1}))
-    s, err = settings.load_settings_checked()
+    s, err = preferences.load_preferences_checked()
     assert s.fps == 12 and s.default_steps == 20 and s.device == "auto"
     assert err is not None and "default_steps" in err.message and "device" in err.message
     path.write_text("{ not json")
-    s, err = settings.load_settings_checked()
-    assert s == settings.Settings() and err.kind == "settings"
+    s, err = preferences.load_preferences_checked()
+    assert s == preferences.Preferences() and err.kind == "settings"
 
 
 def test_recent_projects(dirs):
     for i in range(12):
         (dirs / f"p{i}.vstudio").mkdir()
         (dirs / f"p{i}.vstudio" / "project.json").write_text("{}")
-        settings.add_recent_project(dirs / f"p{i}.vstudio")
-    settings.add_recent_project(dirs / "p5.vstudio")  # opened again: moves to the front, no duplicate
-    recent = settings.recent_projects()
-    assert len(recent) == settings.MAX_RECENT
+        preferences.add_recent_project(dirs / f"p{i}.vstudio")
+    preferences.add_recent_project(dirs / "p5.vstudio")  # opened again: moves to the front, no duplicate
+    recent = preferences.recent_projects()
+    assert len(recent) == preferences.MAX_RECENT
     assert recent[0].name == "p5.vstudio" and recent[1].name == "p11.vstudio"
     assert len({str(p) for p in recent}) == len(recent)
     (dirs / "p11.vstudio" / "project.json").unlink()  # gone from disk: not offered
-    assert "p11.vstudio" not in [p.name for p in settings.recent_projects()]
-    settings.remove_recent_project(dirs / "p5.vstudio")
-    assert "p5.vstudio" not in [p.name for p in settings.recent_projects(existing_only=False)]
+    assert "p11.vstudio" not in [p.name for p in preferences.recent_projects()]
+    preferences.remove_recent_project(dirs / "p5.vstudio")
+    assert "p5.vstudio" not in [p.name for p in preferences.recent_projects(existing_only=False)]
 
 
 def test_demo_project_is_made_once(dirs):
-    s = settings.Settings(default_steps=12)
+    s = preferences.Preferences(default_steps=12)
     folder = demo.ensure_demo_project(s)
     assert folder.parent.parent == dirs / "data" and folder.name.endswith(".vstudio")
     data = store.open_project(folder)

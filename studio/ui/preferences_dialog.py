@@ -1,5 +1,5 @@
-"""Settings: this project's frame rate and resolution (an undoable document edit) and the studio's
-defaults (model, device, steps for new shots), saved through studio.project.settings."""
+"""The Settings dialog: this project's frame rate and resolution (an undoable document edit) and the
+user's preferences (model, device, steps for new shots), saved through studio.project.preferences."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.errors import StudioError, from_validation
-from studio.project import settings as app_settings
+from studio.project import preferences as prefs
 from studio.project.bundled_models import DEFAULT_NAME, bundled_models
 
 FPS_CHOICES = [23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 60.0]
@@ -30,13 +30,13 @@ RESOLUTIONS = [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920), (1024, 102
 DEVICES = ["auto", "cpu", "cuda", "mps"]
 
 
-class SettingsDialog(QDialog):
-    def __init__(self, doc, settings: app_settings.Settings, parent=None):
+class PreferencesDialog(QDialog):
+    def __init__(self, doc, preferences: prefs.Preferences, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(480)
         self.doc = doc
-        self.settings = settings
+        self.preferences = preferences
         self.error = QLabel()
         self.error.setObjectName("Error")
         self.error.hide()
@@ -72,7 +72,7 @@ class SettingsDialog(QDialog):
 
         studio = QGroupBox("Studio defaults")
         sf = QFormLayout(studio)
-        self.checkpoint = QLineEdit(settings.checkpoint)
+        self.checkpoint = QLineEdit(preferences.checkpoint)
         self.checkpoint.setPlaceholderText(f"bundled default ({DEFAULT_NAME})")
         self.checkpoint.setMinimumWidth(240)  # a path, readable beside the picker
         # the models shipped in assets/models, by what they make; picking one fills the path
@@ -98,14 +98,14 @@ class SettingsDialog(QDialog):
         self.device = QComboBox()
         self.device.setEditable(True)
         self.device.addItems(DEVICES)
-        self.device.setCurrentText(settings.device)
+        self.device.setCurrentText(preferences.device)
         self.steps = QSpinBox()
         self.steps.setRange(1, 1000)
-        self.steps.setValue(settings.default_steps)
+        self.steps.setValue(preferences.default_steps)
         self.guidance = QDoubleSpinBox()
         self.guidance.setRange(0, 30)
         self.guidance.setSingleStep(0.5)
-        self.guidance.setValue(settings.default_guidance)
+        self.guidance.setValue(preferences.default_guidance)
         sf.addRow("Model", ck_w)
         sf.addRow("Device", self.device)
         sf.addRow("Default steps", self.steps)
@@ -147,9 +147,9 @@ class SettingsDialog(QDialog):
         if err is not None:
             self._fail(err.message)
             return
-        s = self.settings
+        s = self.preferences
         try:
-            new = app_settings.Settings.model_validate({
+            new = prefs.Preferences.model_validate({
                 **s.model_dump(), "checkpoint": self.checkpoint.text().strip(),
                 "device": self.device.currentText().strip(), "default_steps": self.steps.value(),
                 "default_guidance": self.guidance.value()})
@@ -157,12 +157,12 @@ class SettingsDialog(QDialog):
             self._fail(from_validation(e).message)
             return
         try:
-            app_settings.save_settings(new)
+            prefs.save_preferences(new)
         except StudioError as e:
             self._fail(e.message)
             return
         self.engine_changed = (new.checkpoint, new.device) != (s.checkpoint, s.device)
-        self.settings = new
+        self.preferences = new
         self.accept()
 
     def _fail(self, message: str) -> None:
