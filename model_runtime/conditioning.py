@@ -16,8 +16,6 @@ import torch
 
 from model_runtime.diffusion import Schedule
 
-MODES = ("t2v", "i2v", "extend", "v2v")
-
 
 @dataclass
 class Condition:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from contract.request import GenerationRequest, RequestError
+from contract.rules import parts_for
 from model_runtime import autoencoder, conditioning
 from model_runtime import checkpoint as ckpt
 from model_runtime.anchored_noise import anchored_noise
@@ -24,54 +24,20 @@ from model_runtime.uvit import UViTConfig
 
 __all__ = ["Generator", "GenerationRequest", "Cancelled", "pick_device", "to_model_space", "to_uint8"]
 
-SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
-
-
-@dataclass
-class GenerationRequest:
-    prompt: str
-    negative_prompt: str = ""
-    seed: int = 0
-    steps: int = 20
-    sampler: str = "dpmpp_2m"
-    guidance: float = 3.0
-    frames: int | None = None
-    mode: str = "t2v"
-    image: np.ndarray | None = field(default=None, repr=False)
-    video: np.ndarray | None = field(default=None, repr=False)
-    strength: float = 0.6
-    extend_frames: int = 4
-    aspect: str | None = None  # None: the model's default aspect
-
-    def validate(self, native_frames: int, aspects: list[str] | None = None) -> None:
-        def bad(msg: str):
-            raise RuntimeUserError("bad_request", msg)
-
-        if self.sampler not in SAMPLERS:
-            bad(f"unknown sampler {self.sampler!r} (choose {', '.join(SAMPLERS)})")
-        if self.mode not in conditioning.MODES:
-            bad(f"unknown mode {self.mode!r} (choose {', '.join(conditioning.MODES)})")
-        if not 1 <= self.steps <= 1000:
-            bad(f"steps must be between 1 and 1000, got {self.steps}")
-        if not 0 <= self.guidance <= 30:
-            bad(f"guidance must be between 0 and 30, got {self.guidance}")
-        if self.frames is not None and not 1 <= self.frames <= 100_000:
-            bad(f"frames must be a positive number, got {self.frames}")
-        if not 0 <= self.seed < 2**63:
-            bad(f"seed must be a non-negative integer, got {self.seed}")
-        if self.mode == "i2v" and self.image is None:
-            bad("image-to-video needs a reference image")
-        if self.mode in ("extend", "v2v") and self.video is None:
-            bad(f"{self.mode} needs an input video")
-        if self.mode == "v2v" and not 0 < self.strength <= 1:
-            bad(f"strength must be in (0, 1], got {self.strength}")
-        if self.aspect is not None and aspects is not None and self.aspect not in aspects:
-            bad(f"this model makes no {self.aspect!r} frames (choose {', '.join(aspects)})")
-        if self.mode == "extend" and not 1 <= self.extend_frames < native_frames:
-            bad(f"extend_frames must be between 1 and {native_frames - 1}")
-        for name, arr, nd in (("image", self.image, 3), ("video", self.video, 4)):
-            if arr is not None and (arr.ndim != nd or arr.shape[-1] != 3):
-                bad(f"{name} must be {'H×W×3' if nd == 3 else 'T×H×W×3'} RGB, got shape {tuple(arr.shape)}")
+def validate(req: GenerationRequest, native_frames: int, aspects: list[str] | None = None) -> None:
+    """The contract's checks (one line, RuntimeUserError), then the loaded arrays' shapes."""
+    try:
+        req.validate(native_frames, aspects)
+    except RequestError as e:
+        raise RuntimeUserError(e.kind, e.message) from None
+    for name, arr, nd in (("image", req.image, 3), ("video", req.video, 4)):
+        if arr is None:
+            continue
+        if not isinstance(arr, np.ndarray):
+            raise RuntimeUserError("bad_request", f"the {name} was not loaded (got a {type(arr).__name__})")
+        if arr.ndim != nd or arr.shape[-1] != 3:
+            raise RuntimeUserError("bad_request", f"{name} must be {'H×W×3' if nd == 3 else 'T×H×W×3'} RGB, "
+                                                  f"got shape {tuple(arr.shape)}")
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -256,7 +222,8 @@ class Generator:
     # ---- one native clip ----------------------------------------------------------------------
     @torch.no_grad()
     def _clip(self, reqs: list[GenerationRequest], cond: conditioning.Condition, seeds: list[int],
-              on_step=None, plan: PlanWindow | None = None, noise_seeds: list[int] | None = None) -> torch.Tensor:
+              on_step=None, plan: PlanWindow | None = None, noise_seeds: list[int] | None = None,
+              steps: int | None = None) -> torch.Tensor:
         """One native clip per request, in model space (pixels or latents); `plan`: which window of its
         take the clip is (None: a clip of its own); `noise_seeds`: the seeds of the initial noise when
         not `seeds` (a take's parts share their take's)."""
@@ -280,27 +247,20 @@ class Generator:
         def callback(step, total, x0):
             return bool(on_step and on_step(step, total, conditioning.impose(x0, cond)))
 
-        steps = reqs[0].steps if t_start is None else max(1, min(reqs[0].steps, int(t_start) + 1))
+        steps = reqs[0].steps if steps is None else steps  # the contract's plan (contract.rules.part_steps)
         x0 = sample(eps_fn, x_T, self.schedule, reqs[0].sampler, steps, callback=callback, generator=gen,
                     t_start=t_start, noise_fn=fresh)
         return conditioning.impose(x0, cond).clamp(-lim, lim)
 
     # ---- public --------------------------------------------------------------------------------
     def parts_for(self, frames: int | None, extend_frames: int = 4, mode: str = "t2v") -> int:
-        """How many native clips make `frames`: the first yields a whole clip (in extend mode only its
-        new frames), each later one yields native - extend_frames new frames."""
-        total = frames or self.cfg.frames
-        per = self.cfg.frames - extend_frames
-        if mode == "extend":
-            return math.ceil(total / per)
-        if total <= self.cfg.frames:
-            return 1
-        return 1 + math.ceil((total - self.cfg.frames) / per)
+        """How many native clips make `frames` (contract.rules.parts_for: the studio plans with it)."""
+        return parts_for(frames or self.cfg.frames, self.cfg.frames, extend_frames, mode)
 
     def generate(self, req: GenerationRequest, callback=None) -> np.ndarray:
         """uint8 T×H×W×3 at the native size. Long clips are chained with extend; callback(step, total,
         preview) sees steps over the whole chain and returns True to cancel (raises Cancelled)."""
-        req.validate(self.cfg.frames, self.cfg.aspect_names)
+        validate(req, self.cfg.frames, self.cfg.aspect_names)
         cfg = self.cfg
         aspect = self._aspect(req.aspect)
         total_frames = req.frames or cfg.frames
@@ -319,16 +279,15 @@ class Generator:
             src = F.interpolate(src, size=(cfg.frames, *src.shape[-2:]), mode="nearest") \
                 if src.shape[2] != cfg.frames else src
             start_cond = conditioning.Condition(init=src, strength=req.strength)
-        # v2v runs the request's steps over the shortened trajectory (SDEdit from the strength's time).
-        steps_per = req.steps if req.mode != "v2v" else max(1, min(req.steps, int(req.strength * 999) + 1))
-        n_parts = self.parts_for(total_frames, k, req.mode)
-        total_steps = n_parts * steps_per
+        # the contract's plan, which the studio's estimates and progress read too: steps per part
+        steps_of = req.planned_steps(cfg.frames, self.schedule.n)
+        n_parts, total_steps = len(steps_of), sum(steps_of)
         out: list[torch.Tensor] = []
         have = 0
         t0 = time.perf_counter()
         for part in range(n_parts):
             cond = start_cond if (part == 0 and context is None) else conditioning.known_frames(context, cfg.frames)
-            offset = part * steps_per
+            offset = sum(steps_of[:part])
 
             def on_step(step, total, x0, offset=offset):
                 if callback is None:
@@ -341,7 +300,7 @@ class Generator:
             first = before + part * (cfg.frames - k)
             window = PlanWindow(first, before + total_frames, anchor, anchor_at=before)
             clip = self._clip([req], cond, [req.seed + part], on_step, plan=window,
-                              noise_seeds=[req.seed] if cfg.anchored_noise else None)
+                              noise_seeds=[req.seed] if cfg.anchored_noise else None, steps=steps_of[part])
             n_known = 0 if (part == 0 and context is None) else context.shape[2]
             new = clip[:, :, n_known:] if (part > 0 or req.mode == "extend") else clip
             out.append(new)
@@ -360,7 +319,7 @@ class Generator:
         if not reqs:
             return []
         for r in reqs:
-            r.validate(self.cfg.frames, self.cfg.aspect_names)
+            validate(r, self.cfg.frames, self.cfg.aspect_names)
         key = {(r.steps, r.sampler, r.guidance, r.aspect) for r in reqs}
         if len(key) != 1 or any(r.mode != "t2v" or (r.frames or self.cfg.frames) != self.cfg.frames for r in reqs):
             return [self.generate(r) for r in reqs]

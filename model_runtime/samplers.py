@@ -18,11 +18,13 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from contract.rules import SAMPLERS
+
 from .diffusion import Schedule, randn
 
 __all__ = ["METHODS", "SPACINGS", "Cancelled", "guided_eps", "sample", "step_times"]
 
-METHODS = ("ddpm", "ddim", "dpmpp_2m")
+METHODS = tuple(SAMPLERS)  # the contract names them (and their labels); they are implemented here
 SPACINGS = ("logsnr", "time", "quadratic")
 
 EpsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

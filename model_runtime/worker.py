@@ -6,13 +6,12 @@ streams Progress and Preview messages, polls the pipe for CancelJob between samp
 writes each clip atomically (temporary names, then os.replace; nothing is left on cancel/failure).
 It exits when the pipe closes or the parent process dies.
 
-model_runtime never imports studio, with one exception: `studio.protocol`, which is stdlib-only and
-exists to be shared by both sides.
+model_runtime never imports studio: what both sides share (the wire protocol, the request and its
+rules) is the stdlib-only `contract` package.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -28,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from contract import protocol as P
+from contract.request import GenerationRequest, RequestError
 from model_runtime import video_io
 from model_runtime.errors import RuntimeUserError
-from studio import protocol as P
 
 # The one spawn option set. Tests pass random_init=True and a tiny `config` so a job takes
 # milliseconds; the studio passes a checkpoint path (or None for the bundled model).
@@ -111,7 +111,7 @@ def _load_attr(spec: str):
 
 
 def _api(spec: str):
-    """The module that holds the Generator: it also defines GenerationRequest and Cancelled."""
+    """The module that holds the Generator: it also defines Cancelled."""
     import importlib
 
     return importlib.import_module(spec.partition(":")[0])
@@ -291,13 +291,10 @@ class Worker:
             peak_memory_bytes=peak,
             load_s=load_s,
             calibrate_s=cal_s,
-            extend_frames=self._request_cls().__dataclass_fields__["extend_frames"].default,
+            extend_frames=GenerationRequest.__dataclass_fields__["extend_frames"].default,
             aspects={str(a): [int(v) for v in hw] for a, hw in aspects.items()},
         )
         self.send(self.ready)
-
-    def _request_cls(self):
-        return _api(self.opts["generator"]).GenerationRequest
 
     def calibrate(self, gen, steps: int) -> tuple[float, int, float]:
         """Time guided sampler steps of one native clip on this device; measure peak memory."""
@@ -310,7 +307,7 @@ class Worker:
             torch.cuda.reset_peak_memory_stats()
         stamps: list[float] = []
         t0 = time.perf_counter()
-        req = self._request_cls()(prompt="calibration", steps=steps, sampler="ddim", guidance=3.0)
+        req = GenerationRequest(prompt="calibration", steps=steps, sampler="ddim", guidance=3.0)
         gen.generate(req, lambda step, total, preview: stamps.append(time.perf_counter()) and False)
         cal_s = time.perf_counter() - t0
         # The first step carries one-off costs (text encoding, kernel warm-up): time the rest.
@@ -351,23 +348,23 @@ class Worker:
                 torch.cuda.empty_cache()
 
     # ---- jobs ----------------------------------------------------------------------------------
-    def _build_request(self, fields: dict[str, Any]):
-        cls = self._request_cls()
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(fields) - known)
-        if unknown:
-            raise RuntimeUserError("bad_request", f"unknown generation parameter(s): {', '.join(unknown)}")
-        args = dict(fields)
+    def _build_request(self, fields: dict[str, Any]) -> GenerationRequest:
+        """The contract's request from the wire, with the files it names loaded as arrays."""
+        try:
+            req = GenerationRequest.from_wire(fields)
+        except RequestError as e:
+            raise RuntimeUserError(e.kind, e.message) from None
         for key, reader in (("image", video_io.read_image), ("video", video_io.read_video)):
-            if isinstance(args.get(key), str):
-                path = Path(args[key])
+            value = getattr(req, key)
+            if isinstance(value, str) and value:
+                path = Path(value)
                 if not path.is_file():
                     raise RuntimeUserError("missing_input", f"{key} file not found: {path}")
                 try:
-                    args[key] = reader(path)
+                    setattr(req, key, reader(path))
                 except ValueError as e:
                     raise RuntimeUserError("bad_input", str(e)) from None
-        return cls(**args)
+        return req
 
     def run_job(self, job: P.SubmitJob) -> None:
         self._begin(job.job_id)

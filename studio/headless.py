@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import StudioError
-from studio.project.choice import add_take, chosen
+from studio.project.choice import chosen
 from studio.project.schema import ProjectData, Shot
 
 PROG = "main.py render"
@@ -281,7 +281,7 @@ class Render:
                              config=self.model_config, threads=a.threads)
 
     async def start_engine(self):
-        from studio import protocol as P
+        from contract import protocol as P
         from studio.engine.client import EngineClient
 
         self.bars.status("loading the model…")
@@ -322,76 +322,17 @@ class Render:
 
     # -- generation -----------------------------------------------------------------------------------
     async def generate(self) -> None:
-        """Every shot in self.todo, in order, one job at a time: a shot that continues the previous
-        one needs that shot's take before its own request can be built."""
-        from studio.engine import takes
-        from studio.engine.estimates import chain_parts, sampler_steps
-        from studio.engine.queue import JobQueue
+        """Every shot in self.todo through the engine's generation service (studio.headless_jobs)."""
+        from studio.headless_jobs import render_shots
 
         info = await self.start_engine()
         self.make_folder()
-        project, folder = self.project, self.folder
-
-        def planned(shot: Shot) -> int:  # sampler steps over the shot's chain of clips
-            frames = max(1, round(shot.params.duration * info.fps))
-            return sampler_steps(shot.params) * chain_parts(frames, info.frames, info.extend_frames)
-
-        # Nobody looks at previews here: a huge interval leaves only the first and the last.
-        queue = JobQueue(self.client, folder / "media", folder,
-                         request_builder=lambda job, ready: takes.shot_request(
-                             project, folder, job.shot_id, job.params, ready.fps if ready else info.fps,
-                             ready.aspects if ready else info.aspects),
-                         preview_interval_s=1e9)
-        self._waiting: dict[str, asyncio.Future] = {}
-        self._results: dict[str, Any] = {}
-        self._steps_before = 0
-        queue.on_progress.connect(
-            lambda job, live: self.bars.shot_progress(live.step, live.total, self._steps_before))
-        queue.on_done.connect(lambda job, clip: self._settle(job, clip))
-        queue.on_failed.connect(lambda job, kind, message: self._settle(job, StudioError(kind, message)))
-        plan = [planned(s) for s in self.todo]
-        self.bars.start_render(sum(plan))
         try:
-            for shot, steps in zip(self.todo, plan, strict=True):
-                await self._generate_shot(queue, shot, steps)
+            await render_shots(self.client, info, self.project, self.folder, self.todo, self.bars, self.save)
         finally:
             self.bars.close()
             with contextlib.suppress(Exception):
                 await self.client.stop()  # a running job is cancelled; the worker removes its partial files
-
-    def _settle(self, job, result) -> None:
-        # A job can fail inside enqueue() (its request could not be sent): keep the result until asked.
-        self._results[job.id] = result
-        fut = self._waiting.pop(job.id, None)
-        if fut is not None and not fut.done():
-            fut.set_result(result)
-
-    async def _generate_shot(self, queue, shot: Shot, steps: int) -> None:
-        from studio.engine import takes
-
-        n = self.project.shots.index(shot) + 1
-        self.bars.start_shot(f"shot {n}/{len(self.project.shots)}", steps)
-        try:
-            job = queue.enqueue(shot.id, shot.params)
-        except StudioError as e:
-            raise StudioError(e.kind, f"shot {n}: {e.message}") from None
-        fut = asyncio.get_running_loop().create_future()
-        if job.id in self._results:
-            fut.set_result(self._results[job.id])
-        else:
-            self._waiting[job.id] = fut
-        try:
-            result = await fut
-        except asyncio.CancelledError:
-            queue.cancel(job.id)  # the worker drops the job and its partial files
-            raise
-        if isinstance(result, StudioError):
-            raise StudioError(result.kind, f"shot {n}: {result.message}")
-        take = takes.take_from_clip(self.folder, job, result.files, result.metadata)
-        add_take(self.project, shot, take, choose=True)
-        self.save()  # the project on disk always lists every finished take
-        self._steps_before += steps
-        self.bars.end_shot(done=self._steps_before)
 
     # -- export --------------------------------------------------------------------------------------
     async def export(self) -> tuple[Path, int, float]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from studio import protocol as P
+from contract import protocol as P
 from studio.engine.client import EngineState, WorkerOptions
 from studio.engine.events import Event
 from studio.engine.params import validate_request

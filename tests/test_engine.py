@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from engine_helpers import Recorder, leftovers, run, tiny_options
 
-from studio import protocol as P
+from contract import protocol as P
 from studio.engine.client import EngineClient, EngineState
 from studio.errors import StudioError
 
@@ -152,18 +152,18 @@ def test_cancel_of_a_job_that_is_not_running_is_refused(engine):
 @pytest.mark.parametrize(
     ("change", "kind", "words"),
     [
-        ({"sampler": "euler"}, "bad_params", "unknown sampler 'euler'"),
-        ({"steps": 0}, "bad_params", "steps must be"),
-        ({"steps": 2.5}, "bad_params", "steps must be"),
-        ({"guidance": -1}, "bad_params", "guidance must be"),
+        ({"sampler": "euler"}, "bad_request", "unknown sampler 'euler'"),
+        ({"steps": 0}, "bad_request", "steps must be"),
+        ({"steps": 2.5}, "bad_request", "steps must be"),
+        ({"guidance": -1}, "bad_request", "guidance must be"),
         ({"mode": "i2v"}, "missing_reference", "needs a reference image"),
         ({"mode": "i2v", "image": "/nonexistent/ref.png"}, "missing_reference", "reference image not found"),
         ({"mode": "v2v"}, "missing_reference", "source video"),
-        ({"mode": "dream"}, "bad_params", "unknown mode"),
-        ({"frames": 0}, "bad_params", "frames must be"),
-        ({"seed": -1}, "bad_params", "seed must be"),
-        ({"extend_frames": 16}, "bad_params", "extend_frames"),
-        ({"temperature": 1.0}, "bad_params", "unknown generation parameter"),
+        ({"mode": "dream"}, "bad_request", "unknown mode"),
+        ({"frames": 0}, "bad_request", "frames must be"),
+        ({"seed": -1}, "bad_request", "seed must be"),
+        ({"extend_frames": 16}, "bad_request", "extend_frames"),
+        ({"temperature": 1.0}, "bad_request", "unknown generation parameter"),
     ],
 )
 def test_bad_parameters_are_rejected_before_the_worker(engine, tmp_path, change, kind, words):

@@ -3,7 +3,8 @@ its raster (so a 16:9 film is filled, not pillarboxed), and a model of one size 
 
 import pytest
 
-from studio.engine.params import nearest_aspect, request_from_params, validate_request
+from contract.aspects import nearest_aspect
+from studio.engine.params import request_from_params, validate_request
 from studio.engine.takes import shot_request
 from studio.errors import StudioError
 from studio.project.schema import GenParams, ProjectData, ProjectSettings, Shot

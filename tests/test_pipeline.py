@@ -93,7 +93,7 @@ def test_preview_is_uint8_native(gen):
     (dict(steps=0), "steps"),
     (dict(guidance=-1.0), "guidance"),
     (dict(mode="i2v"), "reference image"),
-    (dict(mode="v2v"), "input video"),
+    (dict(mode="v2v"), "source video"),
 ])
 def test_bad_requests_are_one_line_errors(gen, bad, words):
     with pytest.raises(RuntimeUserError) as e:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio import protocol as P
+from contract import protocol as P
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,16 +121,19 @@ def test_messages_are_frozen():
         msg.job_id = "k"  # type: ignore[misc]
 
 
-def test_protocol_module_is_stdlib_only():
-    """model_runtime/worker.py imports it, so it must not pull in the rest of studio (Qt, pydantic)."""
-    tree = ast.parse((ROOT / "studio" / "protocol.py").read_text())
+def test_the_contract_package_is_stdlib_only():
+    """Both processes import contract/: it must pull in neither the studio (Qt, pydantic) nor the
+    model (torch, numpy)."""
+    modules = sorted((ROOT / "contract").glob("*.py"))
+    assert {m.name for m in modules} >= {"__init__.py", "protocol.py", "request.py", "rules.py"}
     roots = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            roots.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-    assert roots <= set(sys.stdlib_module_names) | {"__future__"}, roots
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                roots.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                roots.add(node.module.split(".")[0])
+    assert roots <= set(sys.stdlib_module_names) | {"__future__", "contract"}, roots
 
 
 def test_partial_names_are_hidden_and_keep_the_extension():
@@ -142,15 +145,16 @@ def test_partial_names_are_hidden_and_keep_the_extension():
 def test_explicit_shot_fields_override_the_prompt():
     """Inspector fields win over the prompt's own words for the same slot (DESIGN: storyboard fields
     override what the prompt says)."""
-    from model_runtime import toyworld as tw
+    from contract import vocabulary as tw
+    from contract.prompt_parser import parse_prompt
     from studio.engine.params import compose_prompt
     from studio.project.schema import Camera, GenParams, Motion, ShotSize
 
     p = GenParams(prompt="wide shot of a red ball moving left at night, camera static",
                   shot_size=ShotSize.CLOSE_UP, camera=Camera.PAN_LEFT, motion=Motion.BOUNCING)
-    parsed = tw.parse_prompt(compose_prompt(p))
+    parsed = parse_prompt(compose_prompt(p))
     assert (parsed.size, parsed.camera, parsed.motion) == (
         tw.SIZES.index("close-up"), tw.CAMERAS.index("pans left"), tw.MOTIONS.index("bouncing"))
     assert (parsed.subject, parsed.color, parsed.background) == (0, 0, tw.BACKGROUNDS.index("night"))
-    plain = tw.parse_prompt(compose_prompt(GenParams(prompt="wide shot of a red ball")))
+    plain = parse_prompt(compose_prompt(GenParams(prompt="wide shot of a red ball")))
     assert plain.size == tw.SIZES.index("wide") and plain.unknown == []

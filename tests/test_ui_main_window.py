@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from studio import protocol as P
+from contract import protocol as P
 from studio.engine.client import EngineState
 from studio.engine.events import Event
 from studio.engine.queue import JobQueue

@@ -28,7 +28,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from studio import protocol as P
+from contract import protocol as P
 from studio.engine.events import Event
 from studio.engine.params import validate_request
 from studio.errors import StudioError

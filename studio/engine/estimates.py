@@ -1,38 +1,28 @@
 """Time and memory a job will take, from the worker's own calibration on this device.
 
 The worker measures one guided sampler step of a native clip (WorkerReady.sec_per_step) and its
-peak memory while doing so. A job costs that step time × its steps × the number of native clips
-chained to cover its duration. Memory does not grow with the chain: the clips run one after another.
+peak memory while doing so. A job costs that step time × the sampler steps of every native clip it
+is chained from, which the contract's rules give (contract.rules.plan_steps, the very rule the
+pipeline runs). Memory does not grow with the chain: the clips run one after another.
 """
 
 from __future__ import annotations
 
-import math
-
-from studio.project.schema import GenParams, Mode
-from studio.protocol import WorkerReady
-
-
-def chain_parts(total_frames: int, native_frames: int, extend_frames: int) -> int:
-    """Native clips needed for `total_frames`: the first clip, then extend clips that each re-use
-    `extend_frames` frames of context (mirrors Generator.parts_for)."""
-    if total_frames <= native_frames:
-        return 1
-    new_per_part = max(1, native_frames - extend_frames)
-    return 1 + math.ceil((total_frames - native_frames) / new_per_part)
+from contract.protocol import WorkerReady
+from contract.rules import plan_steps
+from studio.engine.params import clip_frames
+from studio.project.schema import GenParams
 
 
-def sampler_steps(p: GenParams) -> int:
-    """Steps one clip runs: video-to-video starts part-way down the schedule (SDEdit)."""
-    if p.mode == Mode.VIDEO_TO_VIDEO:
-        return max(1, round(p.steps * p.strength))
-    return int(p.steps)
+def planned_steps(p: GenParams, ready: WorkerReady) -> list[int]:
+    """Sampler steps of each native clip of a job with these parameters on this worker's model."""
+    return plan_steps(p.mode.value, clip_frames(p, ready.fps), int(p.steps), float(p.strength), ready.frames,
+                      ready.extend_frames)
 
 
 def total_steps(p: GenParams, ready: WorkerReady) -> int:
-    """Sampler steps over the job's whole chain of clips."""
-    frames = max(1, round(p.duration * ready.fps))
-    return sampler_steps(p) * chain_parts(frames, ready.frames, ready.extend_frames)
+    """Sampler steps over the job's whole chain of clips: the progress total the worker will report."""
+    return sum(planned_steps(p, ready))
 
 
 def estimate(p: GenParams, ready: WorkerReady, sec_per_step: float | None = None) -> tuple[float, int]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from studio import protocol as P
+from contract import protocol as P
 from studio.engine.client import EngineClient, EngineState
 from studio.engine.estimates import estimate as estimate_params
 from studio.engine.events import Event
@@ -28,10 +28,31 @@ from studio.project.schema import GenParams, Job, JobState
 
 FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
-# (job, the worker's WorkerReady or None) -> request dict. The default resolves GenParams alone; the
-# project layer can pass one that knows the previous shot's take (continuity, extend) and the
-# project's frame aspect.
-RequestBuilder = Callable[[Job, "P.WorkerReady | None"], dict[str, Any]]
+
+
+class RequestSource(Protocol):
+    """Where the queue gets a job's request. The default reads the job's GenParams alone; the
+    generation service (studio.engine.generation) adds what only the project knows."""
+
+    def build(self, job: Job, ready: P.WorkerReady | None, draft: bool = False) -> dict[str, Any]:
+        """The request for `job` on the worker that sent `ready` (None: none yet, the length stays
+        open). `draft`: the job waits on another, whose take it will use: a stand-in reference."""
+
+    def waits_on(self, job: Job, jobs: list[Job]) -> Job | None:
+        """The unfinished job in `jobs` whose take `job` needs before its request can be built."""
+
+
+class ParamsOnly:
+    """Requests from a job's GenParams alone (no project around it): it never waits on a job."""
+
+    def __init__(self, queue: JobQueue):
+        self.queue = queue
+
+    def build(self, job: Job, ready: P.WorkerReady | None, draft: bool = False) -> dict[str, Any]:
+        return request_from_params(job.params, self.queue.project_dir, ready.fps if ready else None)
+
+    def waits_on(self, job: Job, jobs: list[Job]) -> Job | None:
+        return None
 
 
 @dataclasses.dataclass
@@ -54,13 +75,13 @@ class JobQueue:
         client: EngineClient,
         media_dir: str | Path,
         project_dir: str | Path | None = None,
-        request_builder: RequestBuilder | None = None,
+        requests: RequestSource | None = None,
         preview_interval_s: float = 0.0,
     ):
         self.client = client
         self.media_dir = Path(media_dir)
         self.project_dir = Path(project_dir) if project_dir is not None else None
-        self.request_builder = request_builder or self._default_request
+        self.requests: RequestSource = requests or ParamsOnly(self)
         self.preview_interval_s = preview_interval_s
         self.jobs: list[Job] = []
         self._live: dict[str, LiveStatus] = {}
@@ -199,13 +220,15 @@ class JobQueue:
         await self._idle.wait()
 
     # ---- scheduling ----------------------------------------------------------------------------
-    def _default_request(self, job: Job, info: P.WorkerReady | None) -> dict[str, Any]:
-        return request_from_params(job.params, self.project_dir, info.fps if info else 8.0)
+    def waits_on(self, job: Job) -> Job | None:
+        """The queued or running job whose take `job` needs first (it starts after that one)."""
+        return self.requests.waits_on(job, self.jobs)
 
     def _check(self, job: Job) -> None:
         info = self.client.info
-        req = self.request_builder(job, info)
-        validate_request(req, info.frames if info else None, info.aspects if info else None)
+        draft = self.waits_on(job) is not None  # its reference is a take still to be made
+        req = self.requests.build(job, info, draft=draft)
+        validate_request(req, info.frames if info else None, info.aspects if info else None, check_files=not draft)
 
     def _front_index(self) -> int:
         """Front of the waiting line: after the running job and anything finished above it."""
@@ -218,11 +241,11 @@ class JobQueue:
         if self.client.state != EngineState.READY or self.running is not None:
             return
         for job in self.jobs:
-            if job.state != JobState.QUEUED:
+            if job.state != JobState.QUEUED or self.waits_on(job) is not None:
                 continue
             info = self.client.info
             try:
-                req = self.request_builder(job, info)
+                req = self.requests.build(job, info)
                 self.client.submit(job.id, req, self.media_dir, self.stem_for(job), self.preview_interval_s)
             except StudioError as e:  # e.g. the reference image was deleted since it was queued
                 self._set(job, state=JobState.FAILED, error=e.message)

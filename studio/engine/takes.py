@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from studio.engine.params import nearest_aspect, request_from_params
+from contract.aspects import nearest_aspect
+from studio.engine.params import request_from_params
 from studio.errors import StudioError
 from studio.project.choice import chosen
 from studio.project.schema import MAX_SEED, GenParams, Job, Mode, ProjectData, Take
@@ -38,6 +39,9 @@ def take_from_clip(project_dir: str | Path, job: Job, files: dict[str, str], met
     if isinstance(seed, int) and 0 <= seed <= MAX_SEED:
         params.seed = seed
     timings = {k: float(v) for k, v in (meta.get("timings") or {}).items() if isinstance(v, int | float)}
+    fps = meta.get("fps")
+    if not isinstance(fps, int | float) or isinstance(fps, bool) or not 0 < fps <= 1000:
+        raise StudioError("bad_clip", f"the clip's metadata gives no frame rate (fps {fps!r})")
     frames_file = _relative(project_dir, files.get("frames"))
     return Take(
         clip=_relative(project_dir, files.get("video")) or frames_file or "",
@@ -46,7 +50,7 @@ def take_from_clip(project_dir: str | Path, job: Job, files: dict[str, str], met
         params=params,
         model_id=str(meta.get("model_id", "")),
         checkpoint_hash=str(meta.get("checkpoint_hash", "")),
-        fps=float(meta.get("fps") or 8.0),
+        fps=float(fps),
         frames=int(meta.get("frames") or 0),
         width=int(meta.get("width") or 0),
         height=int(meta.get("height") or 0),
@@ -88,24 +92,42 @@ def last_frame_png(project_dir: str | Path, take: Take) -> Path:
     return out
 
 
+def needs_previous_take(params: GenParams) -> bool:
+    """Whether a shot's request is built from the previous shot's chosen take: extend with no
+    source video of its own, or text-to-video continuing from the previous shot's last frame."""
+    return (params.mode == Mode.EXTEND and not params.source_video) or (
+        params.continue_from_previous and params.mode == Mode.TEXT_TO_VIDEO)
+
+
 def shot_request(project: ProjectData, project_dir: str | Path, shot_id: str, params: GenParams,
-                 fps: float, aspects: list[str] | dict | None = None) -> dict[str, Any]:
+                 fps: float | None, aspects: list[str] | dict | None = None,
+                 pending_take: str | None = None) -> dict[str, Any]:
     """GenParams -> request, plus the previous shot's chosen take for extend and continuity, and the
-    model's frame aspect nearest the project's (from `aspects`, the model's; none: its default)."""
+    model's frame aspect nearest the project's (from `aspects`, the model's; none: its default).
+    `fps`: the model's native rate (None: no model yet, the length stays open). `pending_take`: the
+    stand-in reference of a draft whose previous shot's take is still being made."""
     project_dir = Path(project_dir)
     aspect = nearest_aspect(project.settings.width, project.settings.height, aspects)
     req = request_from_params(params, project_dir, fps, aspect)
+    if not needs_previous_take(params):
+        return req
     ids = [s.id for s in project.shots]
     row = ids.index(shot_id) if shot_id in ids else -1
     prev_take = chosen(project.shots[row - 1]) if row > 0 else None
-    if params.mode == Mode.EXTEND and not params.source_video:
+    if params.mode == Mode.EXTEND:
+        if pending_take is not None:
+            req["video"] = pending_take
+            return req
         if prev_take is None:
             raise StudioError("missing_reference", "extend needs a chosen take on the shot before this one")
         req["video"] = str(_take_media(project_dir, prev_take))
-    if params.continue_from_previous and params.mode == Mode.TEXT_TO_VIDEO:
-        if prev_take is None:
-            raise StudioError("missing_reference",
-                              "“continue from previous shot” needs a chosen take on the shot before this one")
-        req["mode"] = Mode.IMAGE_TO_VIDEO.value
-        req["image"] = str(last_frame_png(project_dir, prev_take))
+        return req
+    req["mode"] = Mode.IMAGE_TO_VIDEO.value
+    if pending_take is not None:
+        req["image"] = pending_take
+        return req
+    if prev_take is None:
+        raise StudioError("missing_reference",
+                          "“continue from previous shot” needs a chosen take on the shot before this one")
+    req["image"] = str(last_frame_png(project_dir, prev_take))
     return req

@@ -1,19 +1,18 @@
-"""Generate: the shot list's Generate actions → the engine's job queue → takes in the document.
+"""Generate: the shot list's Generate actions → the generation service → takes in the document.
 
-The queue (studio.engine.queue.JobQueue) runs jobs; this controller is the seam to the document:
-it queues shots (marking them queued), follows each job (generating, failed, cancelled), turns a
-finished clip into a Take for `doc.add_take` and keeps `doc.data.queue` equal to the queue's jobs.
-Requests and takes are built by studio.engine.takes, the same rules the headless renderer uses.
+The engine's generation service (studio.engine.generation, no Qt, shared with the headless
+renderer) builds requests, orders dependent jobs and turns finished clips into takes for
+`doc.add_take`; this controller binds it to the document's look: shots marked queued, generating,
+failed or cleared, `doc.data.queue` kept equal to the queue's jobs, one-line messages.
 """
 
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.engine.takes import shot_request, take_from_clip
+from studio.engine.generation import GenerationService
 from studio.errors import StudioError
 from studio.project.schema import MAX_SEED, Job, JobState
 
@@ -27,13 +26,12 @@ class GenerationController(QObject):
         super().__init__(parent)
         self.doc = doc
         self.queue = queue
+        self.service = GenerationService(queue, doc)
         self._restoring = False
-        queue.request_builder = self.build_request
-        self._follow_path()
-        doc.pathChanged.connect(lambda _p: self._follow_path())
         queue.on_jobs_changed.connect(self._sync_jobs)
         queue.on_job_changed.connect(self._job_changed)
-        queue.on_done.connect(self._done)
+        self.service.on_take.connect(self._took)
+        self.service.on_take_failed.connect(lambda job, e: self.doc.mark_failed(job.shot_id, e.message))
         queue.on_failed.connect(self._failed)
         queue.on_engine_state.connect(lambda _s: self.engineChanged.emit())
         queue.on_progress.connect(lambda job, _live: self.progressChanged.emit(job.shot_id))
@@ -50,12 +48,6 @@ class GenerationController(QObject):
         finally:
             self._restoring = False
 
-    def _follow_path(self) -> None:
-        folder = self.doc.path
-        if folder is not None:
-            self.queue.project_dir = Path(folder)
-            self.queue.media_dir = Path(folder) / "media"
-
     # -- queueing -------------------------------------------------------------------------------
     def generate(self, shot_ids: list[str]) -> StudioError | None:
         """Queue one job per shot, in shot-list order. Errors are values (also on `message`)."""
@@ -70,7 +62,7 @@ class GenerationController(QObject):
             # Queued first: enqueueing may start the job at once (generating) when the engine is idle.
             self.doc.mark_queued([sid])
             try:
-                self.queue.enqueue(sid, params)
+                self.service.enqueue(sid, params)
             except StudioError as e:
                 self.doc.mark_failed(sid, e.message)
                 self._fail(StudioError(e.kind, f"shot {self.doc.row_of(sid) + 1}: {e.message}"))
@@ -88,12 +80,6 @@ class GenerationController(QObject):
         live = self.queue.live(job.id)
         return live.step / live.total if live is not None and live.total else job.progress
 
-    def build_request(self, job: Job, info) -> dict:
-        """GenParams → request, plus what only the project knows (the previous shot's take for
-        extend and continuity, the film's aspect): the engine's shared rule, as headless uses it."""
-        return shot_request(self.doc.data, self.doc.path, job.shot_id, job.params,
-                            info.fps if info else 8.0, info.aspects if info else None)
-
     # -- following the queue --------------------------------------------------------------------------
     def _sync_jobs(self) -> None:
         if not self._restoring:  # restoring what the project already holds is not a change
@@ -106,17 +92,8 @@ class GenerationController(QObject):
                 self.doc.mark_generating(job.shot_id)
         self._sync_jobs()
 
-    def _done(self, job: Job, clip) -> None:
-        folder = self.doc.path
-        if folder is None:
-            return
-        try:
-            take = take_from_clip(Path(folder), job, clip.files, clip.metadata)
-        except StudioError as e:  # files outside the project: the project moved while generating
-            self.doc.mark_failed(job.shot_id, e.message)
-            return
-        if self.doc.add_take(job.shot_id, take):
-            self.message.emit(f"Shot {self.doc.row_of(job.shot_id) + 1}: new take (seed {take.params.seed})")
+    def _took(self, job: Job, take) -> None:
+        self.message.emit(f"Shot {self.doc.row_of(job.shot_id) + 1}: new take (seed {take.params.seed})")
 
     def _failed(self, job: Job, kind: str, message: str) -> None:
         if self.doc.shot(job.shot_id) is None:

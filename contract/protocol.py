@@ -1,7 +1,7 @@
 """The wire protocol between the studio and the model worker.
 
-This is the only module both sides import, so it is stdlib-only and imports nothing else from
-`studio` (model_runtime/worker.py imports it; model_runtime must never pull in studio's Qt/pydantic).
+Part of `contract`, the one package both sides import: stdlib-only (the worker must never pull in
+studio's Qt/pydantic, the studio never torch).
 
 A message is a frozen dataclass. On the wire one message is one frame sent with
 `Connection.send_bytes` (which already length-prefixes the whole frame):

@@ -1,0 +1,86 @@
+"""The headless renderer's generation phase: every shot to render is queued at once on the engine's
+generation service (the same requests, job order and takes as in the studio; a shot that continues
+the previous one waits for that shot's take), with a progress bar per shot and one for the render.
+
+The first failure ends the phase with a one-line StudioError naming the shot; whatever is still
+queued or running is cancelled by the caller stopping the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from contract.protocol import WorkerReady
+from studio.engine.estimates import total_steps
+from studio.engine.generation import GenerationService
+from studio.engine.queue import JobQueue
+from studio.errors import StudioError
+from studio.project.choice import add_take
+from studio.project.schema import Job, JobState, ProjectData, Shot, Take
+
+
+class _Host:
+    """The headless project as the service's host: a new take is chosen at once, and the project is
+    saved after every take so the folder on disk always lists every finished take."""
+
+    def __init__(self, project: ProjectData, folder: Path, save: Callable[[], None]):
+        self.data, self.path, self._save = project, folder, save
+
+    def add_take(self, shot_id: str, take: Take) -> bool:
+        shot = next((s for s in self.data.shots if s.id == shot_id), None)
+        if shot is None:
+            return False
+        add_take(self.data, shot, take, choose=True)
+        self._save()
+        return True
+
+
+async def render_shots(client, info: WorkerReady, project: ProjectData, folder: Path, todo: list[Shot], bars,
+                       save: Callable[[], None]) -> None:
+    """Generate a take for every shot of `todo`; returns when all are in the project (saved)."""
+    # Nobody looks at previews here: a huge interval leaves only the first and the last.
+    queue = JobQueue(client, folder / "media", folder, preview_interval_s=1e9)
+    service = GenerationService(queue, _Host(project, folder, save))
+    loop = asyncio.get_running_loop()
+    plan = {s.id: total_steps(s.params, info) for s in todo}
+    row = {s.id: project.shots.index(s) + 1 for s in project.shots}
+    results: dict[str, asyncio.Future] = {}
+    done_steps = 0
+
+    def settle(job: Job, outcome) -> None:
+        # a job can settle inside enqueue() (its request could not be sent), before anyone awaits it
+        fut = results.setdefault(job.id, loop.create_future())
+        if not fut.done():
+            fut.set_result(outcome)
+
+    def started(job: Job) -> None:
+        if job.state == JobState.RUNNING:
+            bars.start_shot(f"shot {row[job.shot_id]}/{len(project.shots)}", plan[job.shot_id])
+
+    queue.on_job_changed.connect(started)
+    queue.on_progress.connect(lambda job, live: bars.shot_progress(live.step, live.total, done_steps))
+    service.on_take.connect(lambda job, take: settle(job, take))
+    service.on_take_failed.connect(lambda job, e: settle(job, e))
+    queue.on_failed.connect(lambda job, kind, message: settle(job, StudioError(kind, message)))
+    bars.start_render(sum(plan.values()))
+
+    jobs: list[Job] = []
+    for shot in todo:
+        try:
+            job = service.enqueue(shot.id, shot.params)
+        except StudioError as e:
+            raise StudioError(e.kind, f"shot {row[shot.id]}: {e.message}") from None
+        results.setdefault(job.id, loop.create_future())
+        jobs.append(job)
+    for shot, job in zip(todo, jobs, strict=True):
+        try:
+            outcome = await results[job.id]
+        except asyncio.CancelledError:
+            queue.cancel(job.id)  # the worker drops the job and its partial files
+            raise
+        if isinstance(outcome, StudioError):
+            raise StudioError(outcome.kind, f"shot {row[shot.id]}: {outcome.message}")
+        done_steps += plan[shot.id]
+        bars.end_shot(done=done_steps)
