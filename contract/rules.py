@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import math
 
-# name -> what an editor sees in a menu; the first is the default. A new sampler is added here (and
-# implemented in model_runtime/samplers.py): the schema, the inspector and the CLIs read this table.
-SAMPLERS: dict[str, str] = {"dpmpp_2m": "DPM-Solver++ 2M", "ddim": "DDIM", "ddpm": "DDPM (ancestral)"}
+# name -> (menu label, short label for a take card); the first is the default. A new sampler is added
+# here (and implemented in model_runtime/samplers.py): the schema, preferences, inspector, take cards
+# and CLIs all read this table.
+SAMPLERS: dict[str, tuple[str, str]] = {
+    "dpmpp_2m": ("DPM-Solver++ 2M", "DPM++\u00a02M"),
+    "ddim": ("DDIM", "DDIM"),
+    "ddpm": ("DDPM (ancestral)", "DDPM"),
+}
 DEFAULT_SAMPLER = next(iter(SAMPLERS))
 MODES = ("t2v", "i2v", "extend", "v2v")
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from contract.aspects import ASPECTS, frame_width
 from contract.prompt_parser import scene_prompt
+from contract.rules import DEFAULT_SAMPLER, SAMPLERS
 from contract.vocabulary import SUBJECTS
 from model_runtime import toyworld as tw
 from model_runtime.camera_motion import _accumulate, classify_camera, estimate_camera  # noqa: F401 (re-exported)
@@ -396,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=["heldout", "train"], default="heldout")
     ap.add_argument("--n", type=int, default=200, help="number of scenes")
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--sampler", default="dpmpp_2m")
+    ap.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=list(SAMPLERS))
     ap.add_argument("--guidance", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=0, help="draws the scenes and the clips' seeds")
     ap.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the prompts")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from contract.files import atomic_path
+from contract.rules import DEFAULT_SAMPLER, SAMPLERS
 from model_runtime.errors import RuntimeUserError
 
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--negative-prompt", default="")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--sampler", default="dpmpp_2m", choices=["ddpm", "ddim", "dpmpp_2m"])
+    ap.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=list(SAMPLERS))
     ap.add_argument("--guidance", type=float, default=None, help="classifier-free guidance (default: the model's)")
     ap.add_argument("--frames", type=int, default=None, help="longer than the model's clip = chained extend")
     ap.add_argument("--image", help="first frame (PNG/JPEG): image-to-video")

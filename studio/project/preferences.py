@@ -17,8 +17,9 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contract.files import atomic_write
+from contract.rules import DEFAULT_SAMPLER, MAX_GUIDANCE, MAX_STEPS
 from studio.errors import StudioError
-from studio.project.schema import GenParams, ProjectSettings
+from studio.project.schema import SAMPLER_PATTERN, GenParams, ProjectSettings
 
 CONFIG_ENV = "VSTUDIO_CONFIG_DIR"
 PREFERENCES_FILE = "settings.json"  # the name users' existing files have
@@ -31,9 +32,9 @@ class Preferences(BaseModel):
 
     checkpoint: str = ""  # "" = the bundled default in assets/models/
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
-    default_steps: int = Field(20, ge=1, le=1000)
-    default_guidance: float = Field(3.0, ge=0, le=30)
-    default_sampler: str = Field("dpmpp_2m", pattern=r"^(ddpm|ddim|dpmpp_2m)$")
+    default_steps: int = Field(20, ge=1, le=MAX_STEPS)
+    default_guidance: float = Field(3.0, ge=0, le=MAX_GUIDANCE)
+    default_sampler: str = Field(DEFAULT_SAMPLER, pattern=SAMPLER_PATTERN)
     fps: float = Field(24.0, gt=0, le=240)
     width: int = Field(1280, ge=16, le=8192)
     height: int = Field(720, ge=16, le=8192)

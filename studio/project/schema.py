@@ -8,6 +8,7 @@ command that changes them.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contract.rules import DEFAULT_SAMPLER, MAX_GUIDANCE, MAX_SEED, MAX_STEPS, SAMPLERS
 from contract.vocabulary import CAMERAS, MOTIONS, SIZES
 
 if TYPE_CHECKING:
@@ -23,7 +25,8 @@ if TYPE_CHECKING:
 # 2: Shot.transition; 3: times as FrameTime, the transition only on the shot, Take.fps required
 # (migrations.MIGRATIONS turns each version into the next)
 SCHEMA_VERSION = 3
-MAX_SEED = 2**31 - 1  # seeds are non-negative int32 (what the worker's generator takes)
+# a sampler name the contract knows (contract.rules.SAMPLERS: adding one there is enough)
+SAMPLER_PATTERN = "^(" + "|".join(re.escape(name) for name in SAMPLERS) + ")$"
 DEFAULT_FPS = 24.0  # a new project's frame rate, and the rate of the defaults below
 MAX_DURATION_S = 600.0  # longest shot
 MAX_TRANSITION_S = 10.0
@@ -154,9 +157,9 @@ class GenParams(_Strict):
     duration: FrameTime = at_fps(2.0)  # made at the project's fps when set; see _duration
     seed: int = Field(0, ge=0, le=MAX_SEED)
     seed_locked: bool = True
-    steps: int = Field(20, ge=1, le=1000)
-    guidance: float = Field(3.0, ge=0, le=30)
-    sampler: str = Field("dpmpp_2m", pattern=r"^(ddpm|ddim|dpmpp_2m)$")
+    steps: int = Field(20, ge=1, le=MAX_STEPS)
+    guidance: float = Field(3.0, ge=0, le=MAX_GUIDANCE)
+    sampler: str = Field(DEFAULT_SAMPLER, pattern=SAMPLER_PATTERN)
     mode: Mode = Mode.TEXT_TO_VIDEO
     reference_image: str | None = None  # i2v: project-relative path
     source_video: str | None = None  # v2v: project-relative path

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
+from contract.rules import SAMPLERS
 from studio.project.schema import Camera, Mode, Motion, ShotSize, TransitionKind
 
 AUTO_LABEL = "Auto (from prompt)"
@@ -21,7 +22,7 @@ MODE_LABELS = {
     Mode.EXTEND: "Extend the previous shot",
     Mode.VIDEO_TO_VIDEO: "Video → video",
 }
-SAMPLER_ITEMS = {"dpmpp_2m": "DPM-Solver++ 2M", "ddim": "DDIM", "ddpm": "DDPM (ancestral)"}
+SAMPLER_ITEMS = {name: menu for name, (menu, _short) in SAMPLERS.items()}  # contract.rules names them
 
 # Values a shot can set, by name; AUTO is shown per place (the inspector's combo says where it comes
 # from, a shot-list cell shows a dash).

@@ -23,24 +23,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from contract.rules import SAMPLERS
+from studio.project.choice import take_duration
 from studio.project.status import generating_params
 from studio.ui.flow_layout import FlowLayout
 from studio.ui.images import to_qimage
-from studio.ui.labels import SAMPLER_ITEMS
 
 THUMB = 128
 FIELD_NAMES = {"prompt": "prompt", "negative_prompt": "negative", "shot_size": "size", "camera": "camera",
                "motion": "motion", "duration": "duration", "steps": "steps", "guidance": "guidance",
                "sampler": "sampler", "mode": "mode", "reference_image": "reference", "source_video": "source",
                "strength": "strength", "continue_from_previous": "continuity"}
-LOOP_FPS_FALLBACK = 8.0
 
 
 def describe(take) -> str:
     p = take.params
     # non-breaking spaces: a name must not wrap inside the narrow card
-    sampler = {"dpmpp_2m": "DPM++\u00a02M", "ddim": "DDIM", "ddpm": "DDPM"}.get(p.sampler, SAMPLER_ITEMS.get(p.sampler))
-    secs = take.frames / take.fps if take.frames and take.fps else p.duration
+    sampler = SAMPLERS[p.sampler][1] if p.sampler in SAMPLERS else p.sampler
+    secs = take_duration(take, requested=True)
     return f"seed {p.seed} · {secs:.1f}\u00a0s\n{p.steps}\u00a0steps · cfg\u00a0{p.guidance:g}\n{sampler}"
 
 
@@ -265,10 +265,8 @@ class TakesPanel(QWidget):
         self.compare_b: str | None = None
         self.focused_take: str | None = None
         self._build()
-        self.timer = QTimer(self)
-        self.timer.setInterval(int(1000 / LOOP_FPS_FALLBACK))
+        self.timer = QTimer(self)  # runs while cards are shown, at their takes' rate (_loop_at)
         self.timer.timeout.connect(self._advance)
-        self.timer.start()
         doc.currentShotChanged.connect(self.show_shot)
         doc.takesChanged.connect(self._takes_changed)
         doc.shotChanged.connect(self._shot_changed)
@@ -347,7 +345,17 @@ class TakesPanel(QWidget):
                                "as they finish.")
         self.empty.setVisible(not takes)
         self.scroll.setVisible(bool(takes))
+        self._loop_at(takes)
         self._update_compare()
+
+    def _loop_at(self, takes) -> None:
+        """Cards loop at their takes' own frame rate (the model's, from each take's metadata)."""
+        if not takes:
+            self.timer.stop()
+            return
+        self.timer.setInterval(max(15, round(1000 / max(t.fps for t in takes))))
+        if not self.timer.isActive():
+            self.timer.start()
 
     def _takes_changed(self, shot_id: str) -> None:
         if shot_id == self.shot_id:
