@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
 
 from studio.engine.queue import JobQueue
-from studio.project.schema import GenParams, JobState
+from studio.project.schema import GenParams, JobState, at_fps
 from studio.ui.queue_panel import QueuePanel
 
 pytestmark = pytest.mark.timeout(60)
@@ -32,7 +32,7 @@ def setup(qtbot, tmp_path):
 def test_rows_follow_the_queue_and_show_estimates(setup):
     client, queue, panel = setup
     a = queue.enqueue("s1", GenParams(prompt="a red ball at sunset", steps=20))
-    b = queue.enqueue("s2", GenParams(prompt="a blue box", steps=20, duration=4.0))
+    b = queue.enqueue("s2", GenParams(prompt="a blue box", steps=20, duration=at_fps(4.0)))
     assert [r.job_id for r in panel.rows()] == [a.id, b.id]
     row = panel.row(a.id)
     assert row.title_label.text() == "a red ball at sunset"

@@ -119,14 +119,14 @@ def test_cell_edits_go_through_the_document(qtbot, doc):
     panel = make_panel(qtbot, doc)
     m = panel.model
     assert m.setData(m.index(3, cols.COL_DURATION), 4.5)
-    assert doc.shot_at(3).params.duration == 4.5
+    assert doc.shot_at(3).params.duration.seconds == 4.5
     assert m.setData(m.index(3, cols.COL_SIZE), "close-up")
     assert m.data(m.index(3, cols.COL_SIZE)) == "Close-up"
     assert not m.setData(m.index(3, cols.COL_DURATION), -1.0)  # refused by the document, nothing changes
-    assert doc.shot_at(3).params.duration == 4.5
+    assert doc.shot_at(3).params.duration.seconds == 4.5
     doc.undo_stack.undo()
     doc.undo_stack.undo()
-    assert doc.shot_at(3).params.duration == 3.0
+    assert doc.shot_at(3).params.duration.seconds == 3.0
 
 
 def test_generate_actions_emit_the_kind(qtbot, doc):
@@ -230,7 +230,7 @@ def test_inspector_transition_in_is_a_document_edit(qtbot, doc):
     ins.transition.setCurrentIndex(ins.transition.findData("fade_black"))
     ins.transition.activated.emit(ins.transition.currentIndex())
     assert doc.shot(sid).transition.kind == "fade_black"
-    assert doc.shot(sid).transition.duration > 0
+    assert doc.shot(sid).transition.duration.value > 0
     assert ins.transition_length.isEnabled()
     doc.undo_stack.undo()
     assert doc.shot(sid).transition.kind == "cut"

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from studio.media.assembly import assembled_duration
 from studio.media.resolve import segments_from_project
-from studio.project.schema import TransitionKind
+from studio.project.schema import FrameTime, TransitionKind
 from studio.ui.media_cache import TakeMediaCache
 from studio.ui.take_browser import TakesPanel
 from studio.ui.timeline import TimelinePanel
@@ -154,12 +154,12 @@ def test_drag_out_edge_trims_with_the_mouse(qtbot, film):
     edge = item.x() + item.boundingRect().width() - EDGE_PX / 2
     drag(qtbot, panel, view_point(panel, edge, y), view_point(panel, edge - 50, y))  # 0.5 s left
     clip = doc.clip_for(sid)
-    assert clip.out_s == pytest.approx(1.5)
+    assert clip.out_point == FrameTime(value=36, rate=24.0)  # 1.5 s at the project's 24 fps
     assert panel.scene.duration() == pytest.approx(5.5) == pytest.approx(film_duration(doc))
     assert panel.scene.spans[1].start_s == pytest.approx(1.5)  # the next clip follows
     doc.undo_stack.undo()
     settle()
-    assert doc.clip_for(sid).out_s is None
+    assert doc.clip_for(sid).out_point is None
     assert panel.scene.duration() == pytest.approx(6.0)
 
 
@@ -173,7 +173,7 @@ def test_in_trim_through_the_item_handlers_snaps_to_frames(qtbot, film):
     assert item.preview_in == pytest.approx(7 / 24)
     item.end_drag(x0 + 31.0)
     settle()
-    assert doc.clip_for(sid).in_s == pytest.approx(7 / 24)
+    assert doc.clip_for(sid).in_point == FrameTime(value=7, rate=24.0)
     assert panel.scene.duration() == pytest.approx(6.0 - 7 / 24) == pytest.approx(film_duration(doc))
     # a second drag on the same clip is its own undo step
     item = panel.scene.clip_items[2]
@@ -181,9 +181,9 @@ def test_in_trim_through_the_item_handlers_snaps_to_frames(qtbot, film):
     item.begin_drag(1.0, x0)
     item.end_drag(x0 + 25.0)
     settle()
-    assert doc.clip_for(sid).in_s == pytest.approx(13 / 24)
+    assert doc.clip_for(sid).in_point == FrameTime(value=13, rate=24.0)
     doc.undo_stack.undo()
-    assert doc.clip_for(sid).in_s == pytest.approx(7 / 24)
+    assert doc.clip_for(sid).in_point == FrameTime(value=7, rate=24.0)
 
 
 def test_trim_never_goes_past_the_take(qtbot, film):
@@ -194,7 +194,7 @@ def test_trim_never_goes_past_the_take(qtbot, film):
     item.begin_drag(item.boundingRect().width() - 1, right)
     item.end_drag(right + 500)  # dragging the out point beyond the take's end
     settle()
-    assert doc.clip_for(sid).out_s is None  # still the take's end (2 s)
+    assert doc.clip_for(sid).out_point is None  # still the take's end (2 s)
     assert film_duration(doc) == pytest.approx(6.0)
 
 
@@ -225,7 +225,7 @@ def test_transition_edit_changes_assembled_duration(qtbot, film, kind, length, e
     centre = marker.mapToScene(marker.boundingRect().center())
     qtbot.mouseDClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=view_point(panel, centre.x(), centre.y()))
     settle()
-    assert doc.clip_for(sid).transition.kind == kind
+    assert doc.shot(sid).transition.kind == kind  # the cut into the clip is its shot's
     assert panel.scene.duration() == pytest.approx(expected) == pytest.approx(film_duration(doc))
     if kind == TransitionKind.CROSSFADE:
         assert panel.scene.spans[1].start_s == pytest.approx(1.5)
@@ -238,7 +238,8 @@ def test_transition_context_menu_actions(qtbot, film):
     crossfade = next(a for a in menu.actions() if a.text() == "Crossfade").menu()
     next(a for a in crossfade.actions() if a.text() == "1 s").trigger()
     settle()
-    assert (doc.clip_for(sid).transition.kind, doc.clip_for(sid).transition.duration) == ("crossfade", 1.0)
+    transition = doc.shot(sid).transition
+    assert (transition.kind, transition.duration) == ("crossfade", FrameTime(value=24, rate=24.0))
     assert film_duration(doc) == pytest.approx(5.0) == pytest.approx(panel.scene.duration())
     doc.undo_stack.undo()
     settle()

@@ -8,7 +8,7 @@ import numpy as np
 
 from studio.project import store
 from studio.project.document import ProjectDocument
-from studio.project.schema import GenParams, ProjectData, ProjectSettings, Shot, Take, TimelineClip
+from studio.project.schema import FrameTime, GenParams, ProjectData, ProjectSettings, Shot, Take, TimelineClip
 
 TAKE_FPS = 8.0
 TAKE_FRAMES = 16  # 2 s at 8 fps
@@ -39,7 +39,8 @@ def project_on_disk(tmp_path: Path, n_shots: int = 3, takes_per_shot: int = 2, o
     store.new_project(folder, ProjectData(title="Test", settings=ProjectSettings(fps=fps, width=640, height=360)))
     shots, clips = [], []
     for i in range(n_shots):
-        p = GenParams(prompt=f"a red ball moving left, shot {i + 1}", seed=i + 1, duration=2.0)
+        p = GenParams(prompt=f"a red ball moving left, shot {i + 1}", seed=i + 1,
+                      duration=FrameTime.from_seconds(2.0, fps))
         takes = [write_take(folder, p, tag=10 * (i + 1) + k) for k in range(takes_per_shot)]
         chosen = takes[0].id if (takes and on_timeline) else None
         shot = Shot(params=p, takes=takes, chosen_take=chosen)

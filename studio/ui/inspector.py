@@ -330,9 +330,10 @@ class Inspector(QWidget):
                              (self.sampler, p.sampler), (self.mode, p.mode), (self.transition, shot.transition.kind)):
                 with QSignalBlocker(w):
                     set_combo(w, value)
-            for w, value in ((self.duration, p.duration), (self.seed, p.seed), (self.steps, p.steps),
+            # times are frames in the project; the editor speaks seconds (set_params converts back)
+            for w, value in ((self.duration, p.duration.seconds), (self.seed, p.seed), (self.steps, p.steps),
                              (self.guidance, p.guidance), (self.strength, p.strength),
-                             (self.transition_length, shot.transition.duration)):
+                             (self.transition_length, shot.transition.duration.seconds)):
                 with QSignalBlocker(w):
                     w.setValue(value)
             for box, on in ((self.continue_prev, p.continue_from_previous), (self.seed_locked, p.seed_locked)):

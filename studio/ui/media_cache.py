@@ -71,7 +71,7 @@ class TakeMediaCache:
 
     def source(self, take: Take) -> ArrayFrameSource | None:
         frames = self.frames(take)
-        return None if frames is None else ArrayFrameSource(frames, take.fps or 8.0)
+        return None if frames is None else ArrayFrameSource(frames, take.fps)
 
     def image(self, take: Take, index: int = 0) -> QImage | None:
         frames = self.frames(take)

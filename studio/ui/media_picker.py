@@ -3,13 +3,13 @@ video): a file picked from outside the project is copied into it first."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QToolButton, QWidget
+
+from contract.files import atomic_path
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp)"
 VIDEO_FILTER = "Video (*.mp4 *.mov *.mkv *.webm *.npy)"
@@ -29,14 +29,8 @@ def project_relative(project_dir: Path, path: Path, subfolder: str) -> str:
     while dest.exists():
         dest = dest_dir / f"{path.stem}-{n}{path.suffix}"
         n += 1
-    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".import-")
-    os.close(fd)
-    try:
+    with atomic_path(dest) as tmp:
         shutil.copyfile(path, tmp)
-        os.replace(tmp, dest)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return dest.relative_to(project_dir).as_posix()
 
 

@@ -351,15 +351,18 @@ class QueuePanel(QDockWidget):
         self.status_label.setText(text)
         self._set_fps()
 
-    def _set_fps(self) -> None:
+    def _set_fps(self) -> bool:
+        """Previews play at the model's own rate (its WorkerReady.fps); False while it is unknown."""
         info = self.queue.client.info
-        fps = info.fps if info is not None and info.fps > 0 else 8.0
-        self._timer.setInterval(max(15, round(1000 / fps)))
+        if info is None or not info.fps > 0:
+            return False
+        self._timer.setInterval(max(15, round(1000 / info.fps)))
+        return True
 
     def _update_timer(self) -> None:
         run = self.queue.running
         live = self.queue.live(run.id) if run is not None else None
-        want = live is not None and live.preview is not None
+        want = live is not None and live.preview is not None and self._set_fps()
         if want and not self._timer.isActive():
             self._timer.start()
         elif not want and self._timer.isActive():

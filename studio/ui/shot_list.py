@@ -272,8 +272,8 @@ class ShotListPanel(QWidget):
         self.act_gen_selected.setEnabled(n > 0)
         self.act_gen_all.setEnabled(total > 0)
         self.act_gen_stale.setEnabled(bool(self.stale_ids()))
-        seconds = sum(s.params.duration for s in self.doc.data.shots)
-        self.count_label.setText(f"{total} shot{'s' if total != 1 else ''} · {seconds:g} s")
+        seconds = sum(s.params.duration.seconds for s in self.doc.data.shots)
+        self.count_label.setText(f"{total} shot{'s' if total != 1 else ''} · {round(seconds, 2):g} s")
 
     # -- selection --------------------------------------------------------------------------------
     def selected_ids(self) -> list[str]:

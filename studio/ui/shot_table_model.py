@@ -136,14 +136,14 @@ class ShotTableModel(QAbstractTableModel):
             if col == COL_CAMERA:
                 return CAMERA_LABELS[p.camera] if p.camera != Camera.AUTO else self._from_prompt(p.prompt, "camera")
             if col == COL_DURATION:
-                return f"{p.duration:g} s"
+                return f"{round(p.duration.seconds, 2):g} s"  # frames in the project, seconds here
             if col == COL_STATUS:
                 return shot.status.value
             if col == COL_TAKES:
                 return str(len(shot.takes)) if shot.takes else "–"
         if role == Qt.ItemDataRole.EditRole:
             return {COL_PROMPT: p.prompt, COL_SIZE: p.shot_size, COL_CAMERA: p.camera,
-                    COL_DURATION: p.duration}.get(col)
+                    COL_DURATION: p.duration.seconds}.get(col)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB:
             take = self.doc.chosen_take(shot.id)
             return None if take is None else self.media.poster(take, THUMB)

@@ -133,20 +133,21 @@ class TimelineEdits:
             self.editFailed.emit(err.message)
 
     def edit_transition(self, shot_id: str) -> None:
-        clip = self.doc.clip_for(shot_id)
-        if clip is None:
+        shot = self.doc.shot(shot_id)  # the cut into a clip is its shot's
+        if shot is None or self.doc.clip_for(shot_id) is None:
             return
         views = self.views()
-        dlg = self.dialog_factory(TransitionKind(clip.transition.kind), clip.transition.duration,
+        dlg = self.dialog_factory(TransitionKind(shot.transition.kind), shot.transition.duration.seconds,
                                   views[0] if views else None)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             kind, duration = dlg.values()
             self.set_transition(shot_id, kind, duration)
 
     def transition_menu(self, shot_id: str) -> QMenu:
-        clip = self.doc.clip_for(shot_id)
+        shot = self.doc.shot(shot_id)
+        transition = shot.transition if shot is not None and self.doc.clip_for(shot_id) is not None else None
         menu = QMenu()
-        current = TransitionKind(clip.transition.kind) if clip else TransitionKind.CUT
+        current = TransitionKind(transition.kind) if transition else TransitionKind.CUT
         for kind, name in TRANSITION_NAMES.items():
             if kind == TransitionKind.CUT:
                 a = menu.addAction(name, lambda k=kind: self.set_transition(shot_id, k, 0.0))
@@ -157,7 +158,8 @@ class TimelineEdits:
             for d in (0.25, 0.5, 1.0, 2.0):
                 a = sub.addAction(f"{d:g} s", lambda k=kind, d=d: self.set_transition(shot_id, k, d))
                 a.setCheckable(True)
-                a.setChecked(current == kind and clip is not None and abs(clip.transition.duration - d) < 1e-6)
+                a.setChecked(current == kind and transition is not None
+                             and abs(transition.duration.seconds - d) < 1e-6)
         menu.addSeparator()
         menu.addAction("Edit…", lambda: self.edit_transition(shot_id))
         self._menu = menu  # keep alive while shown

@@ -62,7 +62,7 @@ class TimelineScene(TimelineEdits, QGraphicsScene):
         return self.doc.take(span.shot_id, span.take_id)
 
     def compute_spans(self) -> list[ClipSpan]:
-        return clip_spans(self.doc.clips(), lambda c: self.doc.take(c.shot_id, c.take_id))
+        return clip_spans(self.doc.clips(), lambda c: self.doc.shot(c.shot_id))
 
     def duration(self) -> float:
         return total_duration(self.spans)
@@ -134,8 +134,7 @@ class TimelineScene(TimelineEdits, QGraphicsScene):
         self.playhead.setPos(self.x_of(self.playhead_s), 0)
 
     def thumbnail(self, take, seconds: float, height: int) -> QPixmap | None:
-        frames_fps = take.fps or 8.0
-        index = max(0, min(int(seconds * frames_fps), max(take.frames - 1, 0)))
+        index = max(0, min(int(seconds * take.fps), max(take.frames - 1, 0)))
         key = (take.id, index, height)
         if key not in self._thumbs:
             img = self.media.image(take, index)

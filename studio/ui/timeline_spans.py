@@ -10,18 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from studio.media.assembly import layout as assembly_layout
-from studio.project.schema import Take, TimelineClip, TransitionKind
+from studio.project.choice import take_duration
+from studio.project.schema import Shot, TimelineClip, TransitionKind
 
 MIN_CLIP_S = 0.05  # shortest clip a trim may leave
-NATIVE_FPS = 8.0
-
-
-def take_length(take: Take) -> float:
-    """Seconds of media in a take (frames at the take's fps; the requested duration before the
-    take's metadata has a frame count)."""
-    if take.frames > 0:
-        return take.frames / (take.fps or NATIVE_FPS)
-    return take.params.duration
 
 
 @dataclass(frozen=True)
@@ -53,17 +45,20 @@ class _Timed:  # the shape assembly.layout reads
     transition_s: float
 
 
-def clip_spans(clips: list[TimelineClip], take_of) -> list[ClipSpan]:
-    """Clip spans in play order. `take_of(clip) -> Take | None`; clips whose take is gone are left out."""
+def clip_spans(clips: list[TimelineClip], shot_of) -> list[ClipSpan]:
+    """Clip spans in play order. `shot_of(clip) -> Shot | None` (its take, and the transition into
+    it, are the shot's); clips whose shot or take is gone are left out."""
     rows = []
     for clip in clips:
-        take = take_of(clip)
+        shot: Shot | None = shot_of(clip)
+        take = next((t for t in shot.takes if t.id == clip.take_id), None) if shot is not None else None
         if take is None:
             continue
-        take_s = take_length(take)
-        out_s = take_s if clip.out_s is None else min(clip.out_s, take_s)
-        in_s = min(clip.in_s, max(out_s - MIN_CLIP_S, 0.0))
-        rows.append((clip, take_s, _Timed(in_s, out_s, clip.transition.kind.value, clip.transition.duration)))
+        take_s = take_duration(take, requested=True)
+        out_s = take_s if clip.out_point is None else min(clip.out_point.seconds, take_s)
+        in_s = min(clip.in_point.seconds, max(out_s - MIN_CLIP_S, 0.0))
+        transition = shot.transition
+        rows.append((clip, take_s, _Timed(in_s, out_s, transition.kind.value, transition.duration.seconds)))
     spans = assembly_layout([t for _c, _s, t in rows])
     return [
         ClipSpan(i, clip.shot_id, clip.take_id, span.start, timed.in_s, timed.out_s, take_s,
