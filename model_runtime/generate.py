@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("use only one of --image, --extend and --video")
     try:
         from model_runtime import video_io
-        from model_runtime.pipeline import GenerationRequest, Generator
+        from model_runtime.pipeline import GenerationRequest, Generator, validate
 
         image = video = None
         for name, p in (("--image", args.image), ("--extend", args.extend), ("--video", args.video)):
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                                 steps=args.steps, sampler=args.sampler, guidance=guidance, frames=args.frames,
                                 mode=modes[0] if modes else "t2v", image=image, video=video, strength=args.strength,
                                 aspect=args.aspect)
-        req.validate(gen.cfg.frames, gen.cfg.aspect_names)
+        validate(req, gen.cfg.frames, gen.cfg.aspect_names)
         unknown = gen.unknown_words(args.prompt)
         if unknown:
             print(f"warning: words the model does not know (ignored): {', '.join(unknown)}", file=sys.stderr)

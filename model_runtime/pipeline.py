@@ -22,7 +22,7 @@ from model_runtime.subject_plan import PlanWindow, take_plan, window
 from model_runtime.text import Tokenizer
 from model_runtime.uvit import UViTConfig
 
-__all__ = ["Generator", "GenerationRequest", "Cancelled", "pick_device", "to_model_space", "to_uint8"]
+__all__ = ["Generator", "GenerationRequest", "Cancelled", "pick_device", "to_model_space", "to_uint8", "validate"]
 
 def validate(req: GenerationRequest, native_frames: int, aspects: list[str] | None = None) -> None:
     """The contract's checks (one line, RuntimeUserError), then the loaded arrays' shapes."""
@@ -169,7 +169,7 @@ class Generator:
 
     def _model_fn(self, x, t, ids, plan: PlanWindow | None = None):
         """The network as a noise predictor, whatever it was trained to output. `plan`: which window
-        of a take the clip is (layout models plan it; layout.plan_window)."""
+        of a take the clip is (layout models plan it; subject_plan.plan_window)."""
         with self._amp():
             out = (self.model(x, t, ids, window=plan) if self.cfg.layout else self.model(x, t, ids)).float()
         if self.cfg.prediction == "v":  # eps = sigma x_t + alpha v
