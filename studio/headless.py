@@ -9,9 +9,10 @@ sidecar beside the film.
 No Qt and no torch here: the model runs in the worker process the engine client spawns.
 
 Failures are one line on stderr. Exit codes: 0 done, 1 the render failed (the model or the encoder
-broke), 2 bad input (file, column, value, preset, output folder, checkpoint), 130 interrupted.
-Nothing half-written is left: the film and its sidecar appear only when both are complete, and a
-temporary project is removed (unless --keep-project).
+broke), 2 bad input (file, column, value, preset, output folder, checkpoint), 130 / 143 interrupted by
+SIGINT / SIGTERM (handled alike at any moment: studio.interrupts). Nothing half-written is left: the
+film and its sidecar appear only when both are complete, and a temporary project is removed (unless
+--keep-project); a film complete before the signal is kept and reported as written.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from studio import interrupts
 from studio.errors import StudioError
+from studio.interrupts import Interrupted
 from studio.project.choice import chosen
 from studio.project.schema import ProjectData, Shot
 
 PROG = "main.py render"
-EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_BAD_INPUT = 1, 2  # interrupted: 130 (SIGINT) or 143 (SIGTERM), studio.interrupts
 # Error kinds that mean "the input or the command line is wrong" (exit 2), not "the render broke".
 USER_KINDS = frozenset({
     "usage", "storyboard", "settings", "path", "checkpoint", "device", "model_config", "bad_params",
@@ -95,6 +98,12 @@ def load_input(path: Path) -> tuple[ProjectData, Path | None]:
         return store.open_project(folder), folder
     from studio.project.storyboard import load_storyboard
 
+    try:
+        special = path.exists() and not path.is_file()
+    except OSError as e:  # a name too long for the file system, a loop of links
+        raise StudioError("storyboard", f"cannot read {path.name[:80]}: {e.strerror or e}") from None
+    if special:  # a FIFO would block the read forever, a device never ends
+        raise StudioError("storyboard", f"{path} is not a regular file")
     return load_storyboard(path), None
 
 
@@ -135,12 +144,28 @@ def check_output(output: Path) -> None:
     from studio.media.deliver import check_sidecar
 
     folder = output.parent
-    if not folder.is_dir():
-        raise StudioError("path", f"the output folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise StudioError("path", f"the output folder {folder} is not writable")
-    if output.is_dir():
-        raise StudioError("path", f"{output} is a folder; name a file to write")
+    if any(ord(c) < 32 or ord(c) == 127 for c in output.name):
+        raise StudioError("path", f"the film's name {output.name!r} has control characters; choose a plain name")
+    try:
+        if not folder.is_dir():
+            raise StudioError("path", f"the output folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StudioError("path", f"the output folder {folder} is not writable")
+        if output.is_dir():
+            raise StudioError("path", f"{output} is a folder; name a file to write")
+        if output.exists() and not output.is_file():
+            raise StudioError("path", f"{output} is not a regular file (a device, a pipe?); name a file to write")
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+    except OSError as e:
+        raise StudioError("path", f"cannot write {output.name[:80]}…: {e.strerror or e}") from None
+    # the longest names the render makes beside the film: the encoder's partial file, the sidecar and
+    # the temporary project (studio.media.export, provenance, make_folder)
+    stem = output.stem
+    longest = max(len(n.encode()) for n in (output.name + ".json", f".{stem}.partial-00000000{output.suffix}",
+                                            f".{stem}.render-00000000.vstudio"))
+    if longest > name_max:
+        raise StudioError("path", f"the film's name is too long for this file system ({len(output.name.encode())} "
+                                  f"bytes; at most {name_max - (longest - len(output.name.encode()))})")
     check_sidecar(output)
 
 
@@ -240,6 +265,7 @@ class Render:
         self.bars = Bars(args.quiet)
         self.t0 = time.monotonic()
         self.client = None
+        self.film: tuple[Path, int, float] | None = None  # (path, frames, seconds) once complete on disk
         self.folder: Path | None = None  # the project folder takes go into
         self.temporary = False  # we made self.folder and remove it at the end (unless --keep-project)
         self.source = Path(args.storyboard).expanduser()
@@ -255,6 +281,9 @@ class Render:
         else:
             self.todo = list(self.project.shots)
         apply_overrides(self.project, self.todo, args.steps, args.seed)
+        from studio.headless_jobs import preflight
+
+        preflight(self.project, self.todo, existing)  # references a shot needs: before the model loads
         if args.model_config and not args.random_init:
             raise StudioError("usage", "--model-config only applies with --random-init")
         if args.threads is not None and args.threads < 1:
@@ -353,10 +382,12 @@ class Render:
         except asyncio.CancelledError:
             cancel.set()  # the encoder stops at the next frame and removes its partial file
             with contextlib.suppress(Exception):
-                await work
+                # it may have finished in the same instant: then the film and its sidecar are complete
+                self.film = (await work, n, seconds)
             raise
         finally:
             bar.close()
+        self.film = (film, n, seconds)
         return film, n, seconds
 
     async def run(self) -> str:
@@ -425,24 +456,37 @@ def _error(e: StudioError, render: Render | None = None) -> int:
     return EXIT_BAD_INPUT if e.kind in USER_KINDS else EXIT_FAILED
 
 
+def _interrupted(sig: Interrupted, render: Render | None) -> int:
+    """One true line: a film that was complete before the signal is kept and reported as written."""
+    if render is not None and render.film is not None:
+        film, n, seconds = render.film
+        print(render.summary(film, n, seconds))
+        print(f"{PROG}: interrupted ({sig.name}) after the film was written; {film.name} is complete and kept",
+              file=sys.stderr)
+    else:
+        print(f"{PROG}: cancelled ({sig.name}); no film was written{_kept_note(render)}", file=sys.stderr)
+    return sig.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     render: Render | None = None
     try:
-        args = build_parser().parse_args(argv)
-        render = Render(args)
-        line = asyncio.run(render.run())
+        with interrupts.interruptible():
+            args = build_parser().parse_args(argv)
+            render = Render(args)
+            line = interrupts.run(render.run)
     except StudioError as e:
         if render is not None:
             render.bars.close()
         return _error(e, render)
-    except KeyboardInterrupt:
+    except Interrupted as sig:
         if render is not None:
             render.bars.close()
-        print(f"{PROG}: cancelled; no film was written{_kept_note(render)}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted(sig, render)
     finally:
         if render is not None:
-            render.cleanup()
+            with interrupts.held():  # no second signal cuts the cleanup short
+                render.cleanup()
     print(line)
     return 0

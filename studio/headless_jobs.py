@@ -15,10 +15,34 @@ from pathlib import Path
 from contract.protocol import WorkerReady
 from studio.engine.estimates import total_steps
 from studio.engine.generation import GenerationService
+from studio.engine.params import request_from_params, validate_request
 from studio.engine.queue import JobQueue
+from studio.engine.takes import needs_previous_take
 from studio.errors import StudioError
-from studio.project.choice import add_take
-from studio.project.schema import Job, JobState, ProjectData, Shot, Take
+from studio.project.choice import add_take, chosen
+from studio.project.schema import Job, JobState, Mode, ProjectData, Shot, Take
+
+
+def preflight(project: ProjectData, todo: list[Shot], folder: Path | None) -> None:
+    """What every shot to render needs, checked before the model loads (one line naming the shot): a
+    reference image or source video that exists, and a shot before one that continues it, with a
+    chosen take or a job in this render."""
+    rendering = {s.id for s in todo}
+    for shot in todo:
+        row = project.shots.index(shot)
+        label = f"shot {row + 1}"
+        if needs_previous_take(shot.params):
+            what = "extend" if shot.params.mode == Mode.EXTEND else "“continue from previous shot”"
+            before = project.shots[row - 1] if row > 0 else None
+            if before is None:
+                raise StudioError("missing_reference", f"{label}: {what} needs a shot before it")
+            if before.id not in rendering and chosen(before) is None:
+                raise StudioError("missing_reference", f"{label}: {what} needs a chosen take on shot {row}")
+            continue
+        try:
+            validate_request(request_from_params(shot.params, folder, None))
+        except StudioError as e:
+            raise StudioError(e.kind, f"{label}: {e.message}") from None
 
 
 class _Host:
