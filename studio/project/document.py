@@ -2,9 +2,9 @@
 
 It wraps a `ProjectData` (schema.py), the project folder and a `QUndoStack`. Widgets read through the
 accessors and change things only through the edit methods: each edit pushes one `QUndoCommand`
-(studio/project/commands/), so undo/redo covers everything a user does. Results from the engine
-(new takes, shot status while queued/generating/failed) are *not* undoable: they are work done, not
-edits, and undoing them would throw that work away. They still make the document dirty.
+(commands/), so undo/redo covers everything a user does. Results from the engine (new takes, shot
+status while queued/generating/failed) are *not* undoable: they are work done, not edits, and undoing
+them would throw that work away. They still make the document dirty.
 
 Rules widgets can rely on:
 - Objects returned by accessors are the live data: read them, never mutate them.
@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from studio.errors import StudioError
-from studio.project import store, storyboard
+from studio.project import choice, store, storyboard
 from studio.project.commands import project as project_commands
 from studio.project.commands import shots as shots_commands
 from studio.project.commands import takes as takes_commands
@@ -155,9 +155,7 @@ class ProjectDocument(QObject):
 
     def chosen_take(self, shot_id: str) -> Take | None:
         shot = self.shot(shot_id)
-        if shot is None or shot.chosen_take is None:
-            return None
-        return self.take(shot_id, shot.chosen_take)
+        return choice.chosen(shot) if shot is not None else None
 
     def status(self, shot_id: str) -> ShotStatus:
         """Same as `shot.status` (kept consistent after every change)."""
@@ -209,8 +207,8 @@ class ProjectDocument(QObject):
         if not shots:
             return []
         row = len(self._data.shots) if row is None else max(0, min(row, len(self._data.shots)))
-        self._undo.push(shots_commands.InsertShots(self, shots, row, "Add shot" if len(shots) == 1 else
-                                             f"Add {len(shots)} shots"))
+        text = "Add shot" if len(shots) == 1 else f"Add {len(shots)} shots"
+        self._undo.push(shots_commands.InsertShots(self, shots, row, text))
         return [s.id for s in shots]
 
     def add_shot(self, params: GenParams | None = None, row: int | None = None) -> str:
@@ -280,18 +278,16 @@ class ProjectDocument(QObject):
 
     def trim_clip(self, shot_id: str, in_s: float, out_s: float | None, *,
                   merge: bool = True) -> StudioError | None:
-        """Set a clip's in/out points (seconds into the take, stored as frames at the project's fps;
-        out None = the take's end).
-        A trim merges into the undo step of the trim just before it on the same clip (live updates
-        while dragging a handle); `merge=False` starts a new step (the first update of a drag, or
-        a drag committed once on release)."""
+        """Set a clip's in/out points (seconds into the take, kept as frames at the project's fps; out
+        None = the take's end). A trim merges into the undo step of the trim just before it on the same
+        clip (live updates while dragging a handle); `merge=False` starts a new step (the first update
+        of a drag, or a drag committed once on release)."""
         return timeline_commands.push_trim(self, shot_id, in_s, out_s, merge)
 
     def set_transition(self, shot_id: str, kind: TransitionKind | str,
                        duration: float | None = None) -> StudioError | None:
-        """The transition *into* a shot (`duration` in seconds, stored as frames at the project's
-        fps): kept on the shot (`shot.transition`, the plan, also before any take exists), which its
-        timeline clip uses."""
+        """The transition *into* a shot (`duration` in seconds, kept as frames at the project's fps),
+        on the shot (`shot.transition`: the plan before any take exists, then its clip's cut)."""
         return timeline_commands.push_transition(self, shot_id, kind, duration)
 
     def set_title(self, title: str) -> None:
@@ -306,12 +302,11 @@ class ProjectDocument(QObject):
         """Import a storyboard (JSON/CSV). `replace=False` appends its shots (with their
         transitions); `replace=True` replaces shots, timeline, title and settings, and so does an
         import into a project without shots (a fresh project takes the storyboard's title, fps and
-        size). One undo step."""
+        size). One undo step. Appended shots' times are made at this project's fps."""
         replace = replace or not self._data.shots
         try:
-            # appended shots take this project's fps; a replacing storyboard brings its own
-            imported = storyboard.load_storyboard(path, self.default_params,
-                                                  fps=None if replace else self._data.settings.fps)
+            fps = None if replace else self._data.settings.fps  # a replacing storyboard brings its own
+            imported = storyboard.load_storyboard(path, self.default_params, fps=fps)
         except StudioError as e:
             self.errorOccurred.emit(e.kind, e.message)
             return e
