@@ -29,8 +29,19 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from model_runtime.checkpoint import ASSETS, atomic_write_bytes, file_hash, load_weights, paths_for, read_doc
-from model_runtime.errors import CheckpointError, RuntimeUserError
+from model_runtime.checkpoint import (
+    ASSETS,
+    atomic_write_bytes,
+    check_memory,
+    check_plausible,
+    file_hash,
+    inspect_weights,
+    load_weights,
+    paths_for,
+    read_doc,
+)
+from model_runtime.config_rules import ae_estimate, check_ae, unknown_keys
+from model_runtime.errors import RuntimeUserError
 
 FORMAT = "vstudio-autoencoder-1"
 DEFAULT_NAME = "vstudio-ae"
@@ -52,20 +63,7 @@ class AEConfig:
     factor = 8  # spatial compression (three stride-2 stages)
 
     def __post_init__(self):
-        self.enc_channels = tuple(int(c) for c in self.enc_channels)
-        self.dec_channels = tuple(int(c) for c in self.dec_channels)
-        if len(self.enc_channels) != 4 or len(self.dec_channels) != 4:
-            raise ValueError("enc_channels and dec_channels need 4 widths each")
-        if not 1 <= int(self.latent_channels) <= 64:
-            raise ValueError(f"latent_channels must be in 1..64, got {self.latent_channels}")
-        if any(c < 1 or c > 1024 for c in self.enc_channels + self.dec_channels):
-            raise ValueError("channel widths must be in 1..1024")
-        for name in ("shift", "scale"):
-            v = getattr(self, name)
-            if v and (len(v) != self.latent_channels or not all(isinstance(x, int | float) for x in v)):
-                raise ValueError(f"{name} must list {self.latent_channels} numbers")
-        if self.scale and not all(x > 0 for x in self.scale):
-            raise ValueError("scale must be positive")
+        check_ae(self)  # every field's type and range (config_rules: one set of rules)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -74,11 +72,7 @@ class AEConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> AEConfig:
-        if not isinstance(d, dict):
-            raise ValueError("autoencoder config must be an object")
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown autoencoder config keys: {', '.join(sorted(unknown))}")
+        unknown_keys("autoencoder config", d, cls.__dataclass_fields__)
         return cls(**d)
 
 
@@ -227,11 +221,13 @@ def save(ae: VideoAutoencoder, path: str | Path, meta: dict | None = None, half:
 def load(path: str | Path | None = None, device: str | torch.device = "cpu") -> tuple[VideoAutoencoder, dict]:
     """(autoencoder in eval mode, info). Every fault is a CheckpointError naming the file."""
     weights, config = paths_for(path or default_checkpoint())
-    if not weights.exists():
-        raise CheckpointError(f"{weights}: autoencoder weights not found")
+    wf = inspect_weights(weights, "autoencoder weights")
     cfg, doc = read_doc(config, FORMAT, AEConfig.from_dict)
+    est = ae_estimate(cfg, wf.itemsize)
+    check_plausible(wf, est.params, config, est.what)
+    check_memory(est, device, config)
     ae = VideoAutoencoder(cfg)
-    digest = load_weights(ae, weights, doc)
+    digest = load_weights(ae, weights, doc, wf)
     ae.to(device).eval()
     return ae, {"model_id": weights.stem, "checkpoint_hash": digest, "meta": doc.get("meta", {}), "path": str(weights)}
 
@@ -270,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint", default=None, help="default: the bundled autoencoder")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     args = ap.parse_args(argv)
-    from model_runtime.generate import write_clip
+    from contract.files import atomic_path
     from model_runtime.picture_quality import psnr
     from model_runtime.pipeline import pick_device
 
@@ -289,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeUserError("bad_input", f"{args.inp}: expected uint8 T×H×W×3, got {clip.dtype} {clip.shape}")
         ae, _ = load(args.checkpoint, pick_device(args.device))
         rec = round_trip(ae, clip)
-        write_clip(out, rec, 8.0)
+        with atomic_path(out) as tmp:  # .npy only: frames, no frame rate to invent
+            np.save(tmp, rec, allow_pickle=False)
     except RuntimeUserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

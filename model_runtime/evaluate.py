@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ import cv2
 import numpy as np
 
 from contract.aspects import ASPECTS, frame_width
+from contract.files import atomic_write
 from contract.prompt_parser import scene_prompt
 from contract.rules import DEFAULT_SAMPLER, SAMPLERS
 from contract.vocabulary import SUBJECTS
@@ -382,12 +382,7 @@ def _table(res: dict) -> str:
 
 
 def _write_json(doc: dict, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, json.dumps(doc, indent=1, ensure_ascii=False))
 
 
 def main(argv: list[str] | None = None) -> int:

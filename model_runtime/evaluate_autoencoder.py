@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from contract.aspects import frame_width
+from contract.files import atomic_write
 from model_runtime import autoencoder as aem
 from model_runtime import toyworld
 from model_runtime.errors import RuntimeUserError
@@ -61,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{aspect:>5} {r['width']}×{r['height']}: PSNR {r['psnr_db']:.2f} dB (min {r['psnr_min_db']:.2f}), "
               f"background roughness {r['roughness_ratio']:.2f}× the renderer's")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=1)
+        atomic_write(args.json, json.dumps(res, indent=1))
     return 0
 
 

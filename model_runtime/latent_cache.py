@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from contract.files import atomic_write
 from model_runtime import autoencoder as aem
 from model_runtime import checkpoint as ckpt
 from model_runtime import toyworld
@@ -55,7 +56,7 @@ def build(out: Path, n: int, ae: aem.VideoAutoencoder, heights: dict[str, int], 
     exist. Returns the number of shards written now. `ae_path`: the autoencoder checkpoint `ae` was
     loaded from, noted so a trainer can ship the same one beside the model."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "cache.json").write_text(json.dumps({"seed": seed, "frames": frames, "heights": heights,
+    atomic_write(out / "cache.json", json.dumps({"seed": seed, "frames": frames, "heights": heights,
                                                 "autoencoder": ae.cfg.to_dict(), "autoencoder_path": ae_path}))
     by_aspect: dict[str, list[int]] = {a: [] for a in ASPECT_WEIGHTS}
     for i in range(n):

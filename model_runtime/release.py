@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from contract.files import atomic_write
 from model_runtime import checkpoint as ckpt
 from model_runtime import evaluate
 
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
         results = run_evals(dst, args.n, args.guidance, aspect=args.aspect, rows=rows)
         results["seams"] = seam_figures(dst, max(4, args.n // 8), args.guidance, args.aspect)
-        (ckpt.ASSETS / f"{args.name}.eval.json").write_text(json.dumps(results, indent=1))
+        atomic_write(ckpt.ASSETS / f"{args.name}.eval.json", json.dumps(results, indent=1))
     cfg = model.cfg
     tr = meta.get("train", {})
     ae_section = ""
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             from model_runtime.evaluate_autoencoder import evaluate as evaluate_ae
 
             results["autoencoder"] = evaluate_ae(ae, n=8)
-            (ckpt.ASSETS / f"{args.name}.eval.json").write_text(json.dumps(results, indent=1))
+            atomic_write(ckpt.ASSETS / f"{args.name}.eval.json", json.dumps(results, indent=1))
         ae_meta = json.loads(ckpt.paths_for(ckpt.autoencoder_path(dst, cfg.autoencoder))[1].read_text())["meta"]
         ae_rows = "\n".join(f"| {a} | {r['width']}×{r['height']} | {r['psnr_db']:.2f} | {r['psnr_min_db']:.2f} | "
                             f"{r['roughness_ratio']:.2f} |" for a, r in results.get("autoencoder", {}).items())
@@ -241,7 +242,7 @@ shape where it is decidable; `consistency` is color and size stable over the fra
 Trained only on the toy world; a few CPU-hours of training. See the evaluation above for what it does
 and does not follow yet; training resumes from `{run.as_posix()}` with `--resume`.
 """
-    (ckpt.ASSETS / f"{args.name}.md").write_text(card)
+    atomic_write(ckpt.ASSETS / f"{args.name}.md", card)
     print(card)
     return 0
 

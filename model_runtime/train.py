@@ -26,6 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader, IterableDataset
 
+from contract.files import atomic_write
 from model_runtime import checkpoint as ckpt
 from model_runtime import toyworld
 from model_runtime.anchored_noise import anchored_noise
@@ -309,7 +310,7 @@ def train(config: str, out: str, resume: bool = False, max_steps: int | None = N
         raise RuntimeUserError("resume", f"{out}: nothing to resume (no state/ folder)")
     if rank == 0:
         out_p.mkdir(parents=True, exist_ok=True)
-        (out_p / "config.json").write_text(json.dumps({"model": cfg.to_dict(), "train": tr}, indent=2))
+        atomic_write(out_p / "config.json", json.dumps({"model": cfg.to_dict(), "train": tr}, indent=2))
         if cfg.autoencoder:
             latent_cache.ship_autoencoder(Path(latents), out_p, cfg.autoencoder)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model

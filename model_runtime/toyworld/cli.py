@@ -4,7 +4,6 @@ of a prompt. A user mistake is one line on stderr and exit code 2; no half-writt
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -12,31 +11,24 @@ import numpy as np
 
 from contract.aspects import ASPECTS, frame_width
 from contract.errors import ToyworldError
+from contract.files import atomic_path
 from contract.prompt_parser import parse_prompt, scene_prompt
 from model_runtime.toyworld.motion import FPS
 from model_runtime.toyworld.render import render
 from model_runtime.toyworld.scenes import complete_scene
 
 
-def _write_atomic(path: Path, write) -> None:
-    """write(temporary path) then os.replace: a failed or interrupted write leaves nothing behind."""
-    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_clip(clip: np.ndarray, path: str | Path) -> None:
     """.npy: the clip as it is (uint8 T×H×W×3); .mp4: H.264 upscaled for viewing (video_io's rule)."""
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        _write_atomic(path, lambda tmp: np.save(tmp, clip))
+        with atomic_path(path) as tmp:
+            np.save(tmp, clip)
     else:
         from model_runtime.video_io import write_mp4  # cv2 and ffmpeg: only when a video is asked for
 
-        _write_atomic(path, lambda tmp: write_mp4(tmp, clip, fps=FPS))
+        with atomic_path(path) as tmp:
+            write_mp4(tmp, clip, fps=FPS)
 
 
 def main(argv: list[str] | None = None) -> int:

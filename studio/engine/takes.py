@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from contract.aspects import nearest_aspect
+from contract.files import atomic_path
 from studio.engine.params import request_from_params
 from studio.errors import StudioError
 from studio.project.choice import chosen
@@ -85,10 +86,9 @@ def last_frame_png(project_dir: str | Path, take: Take) -> Path:
 
         frame = read_frames(src)[-1]
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial.png")
-    if not cv2.imwrite(str(tmp), cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR)):
-        raise StudioError("io", f"could not write {out.name}")
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR)):
+            raise StudioError("io", f"could not write {out.name}")
     return out
 
 
