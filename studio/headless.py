@@ -43,6 +43,7 @@ USER_KINDS = frozenset({
     "usage", "storyboard", "settings", "path", "checkpoint", "device", "model_config", "bad_params",
     "bad_request", "missing_reference", "missing_input", "bad_input", "timeline", "missing_media",
     "project_missing", "project_corrupt", "project_too_new", "project_invalid", "project_exists", "empty",
+    "project_link",
 })
 # Output suffix -> export format when no --preset is given (H.264 1080p is the default).
 SUFFIX_FORMATS = {".mp4": "h264", ".webm": "vp9", ".mov": "prores", ".gif": "gif"}

@@ -26,6 +26,7 @@ from studio.engine.events import Event
 from studio.engine.queue import FINISHED, JobQueue
 from studio.engine.takes import needs_previous_take, shot_request, take_from_clip
 from studio.errors import StudioError
+from studio.project.containment import inside
 from studio.project.schema import GenParams, Job, ProjectData, Take
 
 # What a draft request names as its reference while the take it continues is still being made:
@@ -63,7 +64,7 @@ class GenerationService:
     def _follow_folder(self) -> None:
         folder = Path(self.host.path)
         self.queue.project_dir = folder
-        self.queue.media_dir = folder / "media"
+        self.queue.media_dir = inside(folder, "media")  # never a clip written through a link out of it
 
     # ---- the queue's RequestSource -------------------------------------------------------------------
     def build(self, job: Job, ready: P.WorkerReady | None, draft: bool = False) -> dict[str, Any]:

@@ -18,7 +18,9 @@ from contract.aspects import nearest_aspect
 from contract.files import atomic_path
 from studio.engine.params import request_from_params
 from studio.errors import StudioError
+from studio.media.frames import take_media_path
 from studio.project.choice import chosen
+from studio.project.containment import inside
 from studio.project.schema import MAX_SEED, GenParams, Job, Mode, ProjectData, Take
 
 
@@ -60,23 +62,16 @@ def take_from_clip(project_dir: str | Path, job: Job, files: dict[str, str], met
     )
 
 
-def _take_media(project_dir: Path, take: Take) -> Path:
-    """The exact native frames if present, else the clip (as studio.media.frames.take_media_path)."""
-    if take.frames_file and (project_dir / take.frames_file).is_file():
-        return project_dir / take.frames_file
-    return project_dir / take.clip
-
-
 def last_frame_png(project_dir: str | Path, take: Take) -> Path:
     """The take's last frame as a PNG in media/continuity/ (written once, atomically)."""
     import cv2
     import numpy as np
 
     project_dir = Path(project_dir)
-    out = project_dir / "media" / "continuity" / f"{take.id}-last.png"
+    out = inside(project_dir, f"media/continuity/{take.id}-last.png")
     if out.is_file():
         return out
-    src = _take_media(project_dir, take)
+    src = take_media_path(project_dir, take)
     if not src.is_file():
         raise StudioError("missing_media", f"the take file {src.name} is missing from the project's media folder")
     if src.suffix.lower() == ".npy":
@@ -120,7 +115,7 @@ def shot_request(project: ProjectData, project_dir: str | Path, shot_id: str, pa
             return req
         if prev_take is None:
             raise StudioError("missing_reference", "extend needs a chosen take on the shot before this one")
-        req["video"] = str(_take_media(project_dir, prev_take))
+        req["video"] = str(take_media_path(project_dir, prev_take))
         return req
     req["mode"] = Mode.IMAGE_TO_VIDEO.value
     if pending_take is not None:

@@ -70,10 +70,13 @@ class TakeFrames:
 
 
 def take_media_path(project_dir: str | Path, take) -> Path:
-    """The file a take's pixels come from: the exact native `.npy` if present, else the clip."""
+    """The file a take's pixels come from: the exact native `.npy` if present, else the clip. Either
+    must stay inside the project folder (StudioError "project_link" for a link leading out)."""
+    from studio.project.containment import inside
+
     project_dir = Path(project_dir)
     if take.frames_file:
-        p = project_dir / take.frames_file
+        p = inside(project_dir, take.frames_file)
         if p.is_file():
             return p
-    return project_dir / take.clip
+    return inside(project_dir, take.clip)

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from contract.files import atomic_write, fsync_dir
 from studio.errors import StudioError
+from studio.project.containment import check_project, inside, sweep_leftovers
 from studio.project.migrations import MIGRATIONS, migrate  # noqa: F401 (MIGRATIONS: re-exported)
 from studio.project.schema import SCHEMA_VERSION, ProjectData
 from studio.project.status import normalize_engine_state
@@ -156,11 +157,17 @@ def _read(path: Path, what: str) -> bytes:
 
 
 def open_project(path: str | Path) -> ProjectData:
-    """Load `NAME.vstudio/project.json` (read only: nothing on disk changes, even on error)."""
+    """Load `NAME.vstudio/project.json`. A project whose files lead outside its folder (links) is
+    refused, naming them; nothing on disk changes on any error. A successful open removes the stale
+    temporary files a killed save or clip left (containment.sweep_leftovers)."""
     folder = project_dir(path)
     if not folder.is_dir():
         raise StudioError("project_missing", f"project folder not found: {folder}")
-    return load_project_bytes(_read(folder / PROJECT_FILE, "project.json"), PROJECT_FILE, folder)
+    inside(folder, PROJECT_FILE)
+    data = load_project_bytes(_read(folder / PROJECT_FILE, "project.json"), PROJECT_FILE, folder)
+    check_project(folder, data)
+    sweep_leftovers(folder)
+    return data
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -175,7 +182,7 @@ def dump_project(data: ProjectData) -> bytes:
 def _ensure_layout(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for sub in (MEDIA_DIR, BACKUP_DIR, AUTOSAVE_DIR):
-        (folder / sub).mkdir(exist_ok=True)
+        inside(folder, sub).mkdir(exist_ok=True)  # a subfolder linked elsewhere is refused, not written
 
 
 def _backup(folder: Path) -> None:
@@ -265,6 +272,7 @@ def autosave_file(path: str | Path) -> Path:
 def autosave(path: str | Path, data: ProjectData) -> None:
     """Write autosave/project.json atomically (project.json is left alone)."""
     target = autosave_file(path)
+    inside(project_dir(path), target.parent)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, dump_project(data))
