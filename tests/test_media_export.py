@@ -4,6 +4,7 @@ import math
 import os
 import subprocess
 import threading
+import time
 import wave
 from pathlib import Path
 
@@ -141,10 +142,17 @@ def test_audio_refused_where_it_cannot_go(project, tmp_path):
 def test_cancel_leaves_nothing(project, tmp_path):
     proj, folder = project
     stop = threading.Event()
+    seen: list[str] = []
 
     def progress(done, total):
-        if done >= 10:
-            stop.set()
+        # cancel only once ffmpeg has created its partial file, so removing it is what is tested
+        deadline = time.monotonic() + 5
+        while done >= 10 and not stop.is_set() and time.monotonic() < deadline:
+            seen[:] = [p.name for p in tmp_path.glob(".c.partial-*")]
+            if seen:
+                stop.set()
+            else:
+                time.sleep(0.01)
 
     with pytest.raises(StudioError) as e:
         export_project(
@@ -156,6 +164,7 @@ def test_cancel_leaves_nothing(project, tmp_path):
             cancel=stop,
         )
     assert e.value.kind == "cancelled" and "\n" not in str(e.value)
+    assert seen, "the export was cancelled before ffmpeg made its file: nothing to clean up was tested"
     assert list(tmp_path.iterdir()) == [folder]
     # a plain callable works as well
     with pytest.raises(StudioError):
