@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from contract.aspects import ASPECTS
 from contract.files import atomic_path
 from contract.rules import DEFAULT_SAMPLER, SAMPLERS
 from model_runtime.errors import RuntimeUserError
@@ -34,6 +36,27 @@ def write_clip(path: Path, frames: np.ndarray, fps: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """SIGINT and SIGTERM stop the run the same way: the clip is written atomically (contract.files),
+    so a stopped run leaves nothing; one line, exit 130 / 143."""
+    got: list[int] = []
+
+    def stop(signum, _frame) -> None:
+        got.append(signum)
+        raise KeyboardInterrupt
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        signum = got[0] if got else signal.SIGINT
+        print(f"cancelled ({signal.Signals(signum).name}); nothing was written", file=sys.stderr)
+        return 128 + signum
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _main(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(prog="python -m model_runtime.generate", description=__doc__.splitlines()[0])
     ap.add_argument("--prompt", required=True)
     ap.add_argument("--negative-prompt", default="")
@@ -46,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extend", help="clip (.npy/.mp4) whose last frames open the new one")
     ap.add_argument("--video", help="source clip for video-to-video")
     ap.add_argument("--strength", type=float, default=0.6, help="video-to-video noise strength (0, 1]")
-    ap.add_argument("--aspect", default=None, choices=["16:9", "9:16", "1:1"],
+    ap.add_argument("--aspect", default=None, choices=list(ASPECTS),
                     help="frame aspect (default: the model's first, 16:9 for a latent model); the model's "
                          "native size for it is written")
     ap.add_argument("--checkpoint", default=None)

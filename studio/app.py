@@ -41,6 +41,29 @@ async def _start_engine(client, window) -> None:
     window._update_engine_label()
 
 
+def _quit_on_signals(app, doc, got: list[int]):
+    """SIGINT and SIGTERM quit the studio the way closing it does (the worker is stopped, nothing is
+    left running), after an autosave of unsaved edits, so the next start offers to recover them.
+    Python runs signal handlers only between bytecodes: a timer gives it a moment while Qt waits."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def on_signal(signum, _frame) -> None:
+        if not got:
+            got.append(signum)
+            if doc.path is not None and doc.is_dirty():
+                doc.autosave_now()
+            app.quit()
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, on_signal)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    return timer
+
+
 def run(project: str | Path | None = None, engine: bool | None = None, screenshot: str | None = None) -> int:
     import qasync
     from PySide6.QtCore import QSettings, QTimer
@@ -99,6 +122,8 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
 
     closing = asyncio.Event()
     app.aboutToQuit.connect(closing.set)
+    signalled: list[int] = []
+    _signal_timer = _quit_on_signals(app, doc, signalled)  # noqa: F841 (kept alive with the app)
 
     def save_layout() -> None:  # where the user put the panels, for next time
         layout.setValue("geometry", window.saveGeometry())
@@ -114,4 +139,11 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
                 loop.run_until_complete(start_task)
         if client is not None:
             client.close()
+    if signalled:
+        import signal
+
+        name = signal.Signals(signalled[0]).name
+        print(f"vstudio: quit on {name}" + (" (unsaved edits autosaved: the next start offers them)"
+                                            if doc.path is not None and doc.is_dirty() else ""), file=sys.stderr)
+        return 128 + signalled[0]
     return 0

@@ -1,5 +1,7 @@
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +64,22 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, words):
 def test_bad_out_suffix(tmp_path):
     r = run("--prompt", "red ball", "--random-init", "--out", str(tmp_path / "c.gif"))
     assert r.returncode == 2 and ".mp4 or .npy" in r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_mid_run_is_one_line_and_leaves_nothing(tmp_path, tiny_ckpt, sig):
+    out = tmp_path / "clip.npy"
+    proc = subprocess.Popen([sys.executable, "-m", "model_runtime.generate", "--prompt", "red ball", "--steps", "1000",
+                             "--frames", "200", "--checkpoint", str(tiny_ckpt), "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)  # loaded and sampling
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(sig)
+        _o, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig
+    assert err.strip().splitlines()[-1] == f"cancelled ({signal.Signals(sig).name}); nothing was written"
+    assert "Traceback" not in err and list(tmp_path.iterdir()) == []

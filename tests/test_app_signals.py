@@ -1,0 +1,63 @@
+"""The studio window quits on SIGTERM and SIGINT as it does when closed: the model worker stops with
+it (no process outlives it), exit 143 / 130 and one line, no traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.timeout(180)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(proc.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_studio_quits_cleanly_on_a_signal(tmp_path, sig):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "VSTUDIO_CONFIG_DIR": str(tmp_path / "config"),
+           "VSTUDIO_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        worker = []
+        while not worker:  # the window is up and the engine's worker process has been spawned
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the studio never started its worker"
+            worker = [c for c in children(proc.pid) if "python" in Path(f"/proc/{c}/cmdline").read_text()]
+            time.sleep(0.2)
+        time.sleep(1.0)
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, err
+    assert f"vstudio: quit on {signal.Signals(sig).name}" in err and "Traceback" not in err, err
+    time.sleep(0.5)
+    assert not any(alive(w) for w in worker)
