@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from model_runtime.config_rules import check_uvit, unknown_keys
 from model_runtime.subject_plan import CHANNELS as LAYOUT_CHANNELS
 
 
@@ -54,30 +55,8 @@ class UViTConfig:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.patch = tuple(int(p) for p in self.patch)
-        pt, ph, pw = self.patch
-        if not isinstance(self.aspects, dict) or any(
-                not (isinstance(v, list | tuple) and len(v) == 2 and all(isinstance(n, int) and n > 0 for n in v))
-                for v in self.aspects.values()):
-            raise ValueError("aspects must map an aspect name to [height, width] in latent pixels")
-        self.aspects = {str(k): [int(n) for n in v] for k, v in self.aspects.items()}
-        if self.aspects and not self.autoencoder:
-            raise ValueError("aspects are for latent models: name the autoencoder too")
-        if self.pos_embed not in ("learned", "sincos"):
-            raise ValueError(f"pos_embed must be 'learned' or 'sincos', got {self.pos_embed!r}")
-        if len(self.aspects) > 1 and self.pos_embed != "sincos":
-            raise ValueError("a model of several aspects needs pos_embed 'sincos' (one learned table fits one grid)")
-        for aspect in self.aspect_names:
-            h, w = self.frame_shape(aspect)
-            if self.frames % pt or h % ph or w % pw:
-                raise ValueError(f"frames {self.frames} and the {aspect} frame {h}×{w} must be multiples of the "
-                                 f"patch {self.patch}")
-        if self.prediction not in ("eps", "v"):
-            raise ValueError(f"prediction must be 'eps' or 'v', got {self.prediction!r}")
-        if self.anchored_noise and not self.layout:
-            raise ValueError("anchored_noise needs layout: the noise is anchored by the layout")
-        if self.width % self.heads:
-            raise ValueError(f"width {self.width} must be a multiple of heads {self.heads}")
+        # every field's type, range and consistency, and the model's size: one set of rules
+        check_uvit(self)
 
     @property
     def aspect_names(self) -> list[str]:
@@ -119,10 +98,9 @@ class UViTConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> UViTConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        """A config from outside (a checkpoint, a request, a training file): ValueError with one line
+        naming the field for anything config_rules.check_uvit refuses."""
+        unknown_keys("config", d, cls.__dataclass_fields__)
         return cls(**d)
 
 
