@@ -23,7 +23,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: WorkerReady.capabilities, request width / height
 
 _HEADER_LEN = struct.Struct(">I")
 _MAX_HEADER = 16 * 1024 * 1024  # a header is small JSON; anything bigger is a corrupt frame
@@ -100,6 +100,8 @@ class WorkerReady:
     # native [height, width] of every frame aspect ("16:9", "9:16", "1:1") the model makes; the first is
     # its default. Empty: one square size (width × height above), no aspect to ask for.
     aspects: dict[str, list[int]] = field(default_factory=dict)
+    # what the model can do (contract.capabilities.Capabilities.to_dict()); the studio offers only that
+    capabilities: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contract.aspects import ASPECTS
+from contract.capabilities import Capabilities
 from contract.rules import (
     DEFAULT_SAMPLER,
     MAX_FRAMES,
     MAX_GUIDANCE,
     MAX_SEED,
+    MAX_SIDE,
     MAX_STEPS,
+    MODE_NAMES,
     MODES,
     SAMPLERS,
     TIMESTEPS,
@@ -69,6 +72,8 @@ class GenerationRequest:
     strength: float = 0.6  # v2v: how far down the schedule the source is noised (1 = all the way)
     extend_frames: int = 4  # frames of context each extend clip re-uses
     aspect: str | None = None  # one of the model's frame aspects; None: its default
+    width: int | None = None  # a model of free size (Capabilities.free_size): the frame asked for;
+    height: int | None = None  # None: its size for `aspect` (Capabilities.size_for)
 
     # ---- the wire ------------------------------------------------------------------------------
     @classmethod
@@ -96,7 +101,7 @@ class GenerationRequest:
             value = getattr(self, name)
             if name in ("image", "video") and not isinstance(value, str):
                 continue
-            if name == "aspect" and value is None:
+            if name in ("aspect", "width", "height") and value is None:
                 continue
             out[name] = value
         return out
@@ -137,6 +142,12 @@ class GenerationRequest:
         if not _is_int(k) or k < 1 or (native_frames is not None and k >= native_frames):
             upper = f" and below {native_frames}" if native_frames else ""
             raise _bad(f"extend_frames must be a whole number of at least 1{upper}, got {k!r}")
+        for name in ("width", "height"):
+            side = getattr(self, name)
+            if side is not None and (not _is_int(side) or not 16 <= side <= MAX_SIDE):
+                raise _bad(f"{name} must be a whole number of pixels from 16 to {MAX_SIDE}, got {side!r}")
+        if (self.width is None) != (self.height is None):
+            raise _bad("give both width and height, or neither")
         allowed = list(aspects) if aspects else list(ASPECTS)
         if self.aspect is not None and self.aspect not in allowed:
             raise _bad(f"this model makes no {self.aspect!r} frames (choose {', '.join(allowed)})")
@@ -145,6 +156,29 @@ class GenerationRequest:
         if self.mode in ("extend", "v2v") and _missing(self.video):
             raise RequestError("missing_reference", "extend needs the take to continue" if self.mode == "extend"
                                else "video-to-video needs a source video")
+
+    def validate_for(self, caps: Capabilities) -> None:
+        """validate(), then what this model can do (its Capabilities, from the worker)."""
+        self.validate(caps.frames if caps.chain else None, list(caps.aspects) or None)
+        if self.mode not in caps.modes:
+            raise _bad(f"this model cannot do {MODE_NAMES.get(self.mode, self.mode)} "
+                       f"(it does {', '.join(MODE_NAMES.get(m, m) for m in caps.modes)})")
+        lo, hi, _ = caps.steps
+        if not lo <= self.steps <= hi:
+            raise _bad(f"this model takes {lo} to {hi} steps, got {self.steps}")
+        glo, ghi, _ = caps.guidance
+        if not glo <= self.guidance <= ghi:
+            raise _bad(f"this model takes guidance from {glo:g} to {ghi:g}, got {self.guidance:g}")
+        if caps.samplers and self.sampler not in caps.samplers:
+            raise _bad(f"this model has no sampler {self.sampler!r} (choose {', '.join(caps.samplers)})")
+        n = self.frames or caps.frames
+        if not caps.chain and not caps.frames_ok(n):
+            raise _bad(f"this model makes {caps.frame_step}k+{caps.frame_offset} frames from {caps.min_frames} "
+                       f"to {caps.max_frames}: ask {caps.legal_frames(n)}, not {n}")
+        if self.width is not None and not caps.size_ok(self.width, self.height):
+            sizes = ("multiples of " + str(caps.size_multiple) + f" from {caps.min_side} to {caps.max_side}"
+                     if caps.free_size else ", ".join(f"{w}×{h}" for h, w in caps.aspects.values()))
+            raise _bad(f"this model makes no {self.width}×{self.height} frames ({sizes})")
 
     # ---- what it will cost -----------------------------------------------------------------------
     def planned_steps(self, native_frames: int, timesteps: int = TIMESTEPS) -> list[int]:

@@ -20,11 +20,13 @@ SAMPLERS: dict[str, tuple[str, str]] = {
 }
 DEFAULT_SAMPLER = next(iter(SAMPLERS))
 MODES = ("t2v", "i2v", "extend", "v2v")
+MODE_NAMES = {"t2v": "text-to-video", "i2v": "image-to-video", "extend": "extend", "v2v": "video-to-video"}
 
 MAX_SEED = 2**31 - 1  # seeds are non-negative int32 everywhere (project file, wire, torch generator)
 MAX_STEPS = 1000
 MAX_GUIDANCE = 30.0
 MAX_FRAMES = 100_000
+MAX_SIDE = 8192  # pixels a requested frame side may have
 TIMESTEPS = 1000  # the diffusion schedule's length (model_runtime.diffusion.Schedule.n)
 
 
@@ -49,8 +51,11 @@ def part_steps(mode: str, steps: int, strength: float, part: int, timesteps: int
 
 
 def plan_steps(mode: str, frames: int, steps: int, strength: float, native_frames: int, extend_frames: int,
-               timesteps: int = TIMESTEPS) -> list[int]:
+               timesteps: int = TIMESTEPS, chain: bool = True) -> list[int]:
     """Sampler steps of every part of a request, in order: len() is the number of parts, sum() the
-    progress total."""
+    progress total. A model that does not chain (Capabilities.chain False: an open model through
+    diffusers) makes the whole clip in one run of `steps`."""
+    if not chain:
+        return [steps]
     n = parts_for(frames, native_frames, extend_frames, mode)
     return [part_steps(mode, steps, strength, p, timesteps) for p in range(n)]

@@ -9,8 +9,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from contract.capabilities import Capabilities
 from contract.request import GenerationRequest, RequestError
-from contract.rules import parts_for
+from contract.rules import MAX_GUIDANCE, MAX_STEPS, MODES, SAMPLERS, parts_for
 from model_runtime import autoencoder, conditioning
 from model_runtime import checkpoint as ckpt
 from model_runtime.anchored_noise import anchored_noise
@@ -118,6 +119,20 @@ class Generator:
         }
         if "autoencoder_hash" in meta:
             self.info["autoencoder_hash"] = meta["autoencoder_hash"]
+        self.capabilities = self._capabilities()
+        self.info["capabilities"] = self.capabilities.to_dict()
+
+    def _capabilities(self) -> Capabilities:
+        """What the U-ViT does: every mode, any length (chained from native clips), one native size
+        per aspect, the contract's samplers and limits."""
+        try:
+            guidance = float(self.cfg.extra.get("guidance", 3.0))
+        except (TypeError, ValueError):
+            guidance = 3.0
+        return Capabilities(family="uvit", modes=MODES, fps=float(self.cfg.fps), frames=self.cfg.frames, chain=True,
+                            aspects={a: list(self.native_size(a)) for a in self.cfg.aspect_names},
+                            steps=(1, MAX_STEPS, 20), guidance=(0.0, MAX_GUIDANCE, guidance),
+                            samplers=tuple(SAMPLERS))
 
     # ---- the space the model works in: pixels, or the autoencoder's latents --------------------------
     def native_size(self, aspect: str | None = None) -> tuple[int, int]:

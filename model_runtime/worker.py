@@ -39,7 +39,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "device": "auto",
     "random_init": False,
     "config": None,
-    "generator": "model_runtime.pipeline:Generator",  # "module:attr", so tests can substitute one
+    # "module:attr" of the backend; "auto": by the checkpoint (model_runtime.backends.generator_spec: a
+    # diffusers folder or a U-ViT checkpoint); tests substitute their own
+    "generator": "auto",
     "calibrate_steps": 3,  # 1 warm-up + 2 measured guided steps; 0 skips calibration
     "threads": None,  # torch.set_num_threads, None = torch's default
     "nice": 5,  # lower our CPU priority so the GUI thread wins a core when both want one (POSIX)
@@ -108,6 +110,15 @@ def _load_attr(spec: str):
 
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr)
+
+
+def _spec(opts: dict[str, Any]) -> str:
+    spec = opts.get("generator") or "auto"
+    if spec == "auto":
+        from model_runtime.backends import generator_spec
+
+        spec = generator_spec(opts.get("checkpoint"))
+    return spec
 
 
 def _api(spec: str):
@@ -262,7 +273,8 @@ class Worker:
 
     def load(self, opts: dict[str, Any]) -> None:
         t0 = time.perf_counter()
-        cls = _load_attr(opts["generator"])
+        self.spec = _spec(opts)
+        cls = _load_attr(self.spec)
         gen = cls(
             checkpoint=opts.get("checkpoint"),
             device=opts.get("device", "auto"),
@@ -293,6 +305,7 @@ class Worker:
             calibrate_s=cal_s,
             extend_frames=GenerationRequest.__dataclass_fields__["extend_frames"].default,
             aspects={str(a): [int(v) for v in hw] for a, hw in aspects.items()},
+            capabilities=dict(info.get("capabilities") or {}),
         )
         self.send(self.ready)
 
@@ -387,7 +400,7 @@ class Worker:
         self.send(P.ClipDone(job.job_id, files, meta))
 
     def _classify(self, e: Exception) -> tuple[str, str]:
-        if isinstance(e, _api(self.opts["generator"]).Cancelled | _CancelledHere):
+        if isinstance(e, _api(self.spec).Cancelled | _CancelledHere):
             return "cancelled", "cancelled"
         if isinstance(e, RuntimeUserError):
             return e.kind, _one_line(e)

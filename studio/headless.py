@@ -32,6 +32,7 @@ from typing import Any
 
 from studio import interrupts
 from studio.errors import StudioError
+from studio.headless_bars import Bars
 from studio.interrupts import Interrupted
 from studio.project.choice import chosen
 from studio.project.schema import ProjectData, Shot
@@ -43,7 +44,7 @@ USER_KINDS = frozenset({
     "usage", "storyboard", "settings", "path", "checkpoint", "device", "model_config", "bad_params",
     "bad_request", "missing_reference", "missing_input", "bad_input", "timeline", "missing_media",
     "project_missing", "project_corrupt", "project_too_new", "project_invalid", "project_exists", "empty",
-    "project_link",
+    "project_link", "model_folder",
 })
 # Output suffix -> export format when no --preset is given (H.264 1080p is the default).
 SUFFIX_FORMATS = {".mp4": "h264", ".webm": "vp9", ".mov": "prores", ".gif": "gif"}
@@ -70,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                     help="where the model runs (default: auto)")
     ap.add_argument("--checkpoint", help="model checkpoint (default: the bundled model in assets/models/)")
+    ap.add_argument("--model", metavar="DIR",
+                    help="an open video model: a local diffusers folder with model_index.json (Wan, LTX-Video, ...)")
     ap.add_argument("--random-init", action="store_true", help="an untrained model (plumbing tests)")
     ap.add_argument("--model-config", metavar="JSON",
                     help="with --random-init: the model's config (a configs/*.json or a plain dict of "
@@ -204,61 +207,6 @@ def load_model_config(path: str) -> dict[str, Any]:
     return d
 
 
-# ---- progress on stderr ---------------------------------------------------------------------------
-class Bars:
-    """tqdm bars on stderr: the whole render in sampler steps, the current shot, the export."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.total = self.shot = None
-
-    def _bar(self, **kw):
-        from tqdm import tqdm
-
-        return tqdm(file=sys.stderr, disable=self.quiet, dynamic_ncols=True, mininterval=0.2, **kw)
-
-    def status(self, text: str = "") -> None:
-        """A transient line on a terminal (cleared by the next one): nothing in a log or a pipe, so a
-        failure that follows is still the only line there."""
-        if not self.quiet and sys.stderr.isatty():
-            sys.stderr.write(f"\r\033[K{text}")
-            sys.stderr.flush()
-
-    def note(self, text: str) -> None:
-        if not self.quiet:
-            from tqdm import tqdm
-
-            tqdm.write(text, file=sys.stderr)
-
-    def start_render(self, steps: int) -> None:
-        self.total = self._bar(total=steps, desc="render", unit="step", position=0)
-
-    def start_shot(self, label: str, steps: int) -> None:
-        self.end_shot()
-        self.shot = self._bar(total=steps, desc=label, unit="step", position=1, leave=False)
-
-    def shot_progress(self, step: int, total: int, done_before: int) -> None:
-        if self.shot is not None:
-            if total and self.shot.total != total:
-                self.shot.total = total
-            self.shot.update(max(0, step - self.shot.n))
-        if self.total is not None:
-            self.total.update(max(0, done_before + step - self.total.n))
-
-    def end_shot(self, done: int | None = None) -> None:
-        if self.shot is not None:
-            self.shot.close()
-            self.shot = None
-        if done is not None and self.total is not None:
-            self.total.update(max(0, done - self.total.n))
-
-    def close(self) -> None:
-        self.end_shot()
-        if self.total is not None:
-            self.total.close()
-            self.total = None
-
-
 # ---- the render ---------------------------------------------------------------------------------------
 class Render:
     def __init__(self, args: argparse.Namespace):
@@ -289,8 +237,14 @@ class Render:
             raise StudioError("usage", "--model-config only applies with --random-init")
         if args.threads is not None and args.threads < 1:
             raise StudioError("usage", f"--threads must be at least 1, got {args.threads}")
-        if args.random_init and args.checkpoint:
-            raise StudioError("usage", "use either --checkpoint or --random-init, not both")
+        if sum(bool(x) for x in (args.random_init, args.checkpoint, args.model)) > 1:
+            raise StudioError("usage", "use one of --checkpoint, --model and --random-init")
+        if args.model:
+            folder = Path(args.model).expanduser()
+            if not folder.is_dir():
+                raise StudioError("model_folder", f"model folder not found: {folder}")
+            if not (folder / "model_index.json").is_file():
+                raise StudioError("model_folder", f"{folder} has no model_index.json: not a diffusers model folder")
         self.model_config = load_model_config(args.model_config) if args.model_config else None
         if args.project_dir:
             from studio.project import store
@@ -307,7 +261,7 @@ class Render:
         from studio.engine.client import WorkerOptions
 
         a = self.args
-        return WorkerOptions(checkpoint=a.checkpoint, device=a.device, random_init=a.random_init,
+        return WorkerOptions(checkpoint=a.model or a.checkpoint, device=a.device, random_init=a.random_init,
                              config=self.model_config, threads=a.threads)
 
     async def start_engine(self):

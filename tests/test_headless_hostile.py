@@ -154,3 +154,22 @@ def test_an_interruption_after_the_film_is_written_reports_it_written(capsys, tm
     Finished.film = None
     assert _interrupted(Interrupted(signal.SIGTERM), Finished()) == 143
     assert "cancelled (SIGTERM); no film was written" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["missing", "not_a_model", "with_checkpoint"])
+def test_a_bad_model_folder_is_one_line_before_any_work(tmp_path, case):
+    folder = tmp_path / "model"
+    extra = []
+    if case == "not_a_model":
+        folder.mkdir()
+        (folder / "weights.safetensors").write_bytes(b"")
+    if case == "with_checkpoint":
+        folder.mkdir()
+        (folder / "model_index.json").write_text("{}")
+        extra = ["--checkpoint", str(tmp_path / "x.safetensors")]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = render(SAMPLE, "-o", tmp_path / "film.mp4", "--model", folder, *extra)
+    words = {"missing": "model folder not found", "not_a_model": "no model_index.json",
+             "with_checkpoint": "use one of --checkpoint, --model"}[case]
+    assert r.returncode == 2 and words in one_line(r)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

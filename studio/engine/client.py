@@ -30,7 +30,7 @@ from typing import Any
 
 from contract import protocol as P
 from studio.engine.events import Event
-from studio.engine.params import validate_request
+from studio.engine.params import validate_for_worker
 from studio.errors import StudioError
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class WorkerOptions:
     nice: int = 5  # worker CPU priority below the GUI's (POSIX nice increment)
     preview_max_side: int = 64
     mp4_min_side: int = 256
-    generator: str = "model_runtime.pipeline:Generator"
+    generator: str = "auto"  # the backend, by the checkpoint (a diffusers folder or a U-ViT file)
     protocol_version: int = P.PROTOCOL_VERSION  # tests of the mismatch path only
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,7 +140,7 @@ class EngineClient:
     def submit(self, job_id: str, request: dict[str, Any], out_dir: str | Path, stem: str,
                preview_interval_s: float = 0.0) -> None:
         """Send one job. Bad parameters raise StudioError here and never reach the worker."""
-        validate_request(request, self.info.frames if self.info else None, self.info.aspects if self.info else None)
+        validate_for_worker(request, self.info)
         if self.state != EngineState.READY:
             raise StudioError("engine_busy", f"the engine cannot take a job now (it is {self.state.value})")
         out_dir = str(Path(out_dir).resolve())

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from contract.protocol import WorkerReady
 from contract.rules import plan_steps
-from studio.engine.params import clip_frames
+from studio.engine.params import capabilities_of, clip_frames
 from studio.project.schema import GenParams
 
 
 def planned_steps(p: GenParams, ready: WorkerReady) -> list[int]:
     """Sampler steps of each native clip of a job with these parameters on this worker's model."""
+    caps = capabilities_of(ready)
     return plan_steps(p.mode.value, clip_frames(p, ready.fps), int(p.steps), float(p.strength), ready.frames,
-                      ready.extend_frames)
+                      ready.extend_frames, chain=caps.chain if caps is not None else True)
 
 
 def total_steps(p: GenParams, ready: WorkerReady) -> int:

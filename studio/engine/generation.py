@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from contract import protocol as P
 from studio.engine.events import Event
+from studio.engine.params import capabilities_of
 from studio.engine.queue import FINISHED, JobQueue
 from studio.engine.takes import needs_previous_take, shot_request, take_from_clip
 from studio.errors import StudioError
@@ -74,7 +75,7 @@ class GenerationService:
         fps = ready.fps if ready else None
         aspects = ready.aspects if ready else None
         return shot_request(self.host.data, self.host.path, job.shot_id, job.params, fps, aspects,
-                            pending_take=PENDING_TAKE if draft else None)
+                            pending_take=PENDING_TAKE if draft else None, capabilities=capabilities_of(ready))
 
     def waits_on(self, job: Job, jobs: list[Job]) -> Job | None:
         """The unfinished job of the previous shot, when this job continues that shot."""

@@ -10,20 +10,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from contract.capabilities import Capabilities
+from contract.protocol import WorkerReady
 from contract.request import GenerationRequest, RequestError
 from studio.errors import StudioError
 from studio.project.schema import Camera, GenParams, Mode, Motion, ShotSize
 
 
 def validate_request(req: dict[str, Any], native_frames: int | None = None,
-                     aspects: list[str] | None = None, check_files: bool = True) -> None:
+                     aspects: list[str] | None = None, check_files: bool = True,
+                     capabilities: Capabilities | None = None) -> None:
     """Raise StudioError (one line) for anything the worker would reject or choke on: the contract's
-    one validate(), plus that the files it names exist (`check_files=False` for a job whose reference
-    another queued job has yet to make). `aspects`: the frame aspects the model makes (None: not
-    known yet, any the contract names)."""
+    one validate() — against the model's Capabilities when known (`capabilities`, from WorkerReady)
+    — plus that the files it names exist (`check_files=False` for a job whose reference another
+    queued job has yet to make). `aspects`: the frame aspects the model makes (None: not known yet,
+    any the contract names)."""
     try:
         request = GenerationRequest.from_wire(req)
-        request.validate(native_frames, aspects)
+        if capabilities is not None:
+            request.validate_for(capabilities)
+        else:
+            request.validate(native_frames, aspects)
     except RequestError as e:
         raise StudioError(e.kind, e.message) from None
     if not check_files:
@@ -51,6 +58,23 @@ def compose_prompt(p: GenParams) -> str:
         parts.append(f"camera {p.camera.value}")
     parts.append(p.prompt.strip())
     return ", ".join(x for x in parts if x)
+
+
+def capabilities_of(ready: WorkerReady | None) -> Capabilities | None:
+    """The model's Capabilities from its WorkerReady (None before a worker is ready, or from a
+    worker that does not send them)."""
+    if ready is None or not ready.capabilities:
+        return None
+    try:
+        return Capabilities.from_dict(ready.capabilities)
+    except (TypeError, ValueError):
+        return None
+
+
+def validate_for_worker(req: dict[str, Any], ready: WorkerReady | None, check_files: bool = True) -> None:
+    """validate_request with everything the worker that sent `ready` said about its model."""
+    validate_request(req, ready.frames if ready else None, ready.aspects if ready else None, check_files,
+                     capabilities_of(ready))
 
 
 def clip_frames(p: GenParams, fps: float) -> int:

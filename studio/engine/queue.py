@@ -22,7 +22,7 @@ from contract import protocol as P
 from studio.engine.client import EngineClient, EngineState
 from studio.engine.estimates import estimate as estimate_params
 from studio.engine.events import Event
-from studio.engine.params import request_from_params, validate_request
+from studio.engine.params import request_from_params, validate_for_worker
 from studio.errors import StudioError
 from studio.project.schema import GenParams, Job, JobState
 
@@ -228,7 +228,7 @@ class JobQueue:
         info = self.client.info
         draft = self.waits_on(job) is not None  # its reference is a take still to be made
         req = self.requests.build(job, info, draft=draft)
-        validate_request(req, info.frames if info else None, info.aspects if info else None, check_files=not draft)
+        validate_for_worker(req, info, check_files=not draft)
 
     def _front_index(self) -> int:
         """Front of the waiting line: after the running job and anything finished above it."""

@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from contract.aspects import nearest_aspect
+from contract.aspects import ASPECTS, nearest_aspect
+from contract.capabilities import Capabilities
 from contract.files import atomic_path
 from studio.engine.params import request_from_params
 from studio.errors import StudioError
@@ -96,14 +97,22 @@ def needs_previous_take(params: GenParams) -> bool:
 
 def shot_request(project: ProjectData, project_dir: str | Path, shot_id: str, params: GenParams,
                  fps: float | None, aspects: list[str] | dict | None = None,
-                 pending_take: str | None = None) -> dict[str, Any]:
+                 pending_take: str | None = None, capabilities: Capabilities | None = None) -> dict[str, Any]:
     """GenParams -> request, plus the previous shot's chosen take for extend and continuity, and the
     model's frame aspect nearest the project's (from `aspects`, the model's; none: its default).
     `fps`: the model's native rate (None: no model yet, the length stays open). `pending_take`: the
-    stand-in reference of a draft whose previous shot's take is still being made."""
+    stand-in reference of a draft whose previous shot's take is still being made. `capabilities`:
+    the model's (from its WorkerReady): a model that makes one clip per request gets the nearest
+    legal frame count at or above the shot's, a model of free size a frame of the project's aspect."""
     project_dir = Path(project_dir)
     aspect = nearest_aspect(project.settings.width, project.settings.height, aspects)
     req = request_from_params(params, project_dir, fps, aspect)
+    if capabilities is not None:
+        if not capabilities.chain and "frames" in req:
+            req["frames"] = capabilities.legal_frames(req["frames"])
+        if capabilities.free_size:
+            film = nearest_aspect(project.settings.width, project.settings.height, list(ASPECTS))
+            req["height"], req["width"] = capabilities.size_for(film)
     if not needs_previous_take(params):
         return req
     ids = [s.id for s in project.shots]
