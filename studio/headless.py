@@ -240,11 +240,12 @@ class Render:
         if sum(bool(x) for x in (args.random_init, args.checkpoint, args.model)) > 1:
             raise StudioError("usage", "use one of --checkpoint, --model and --random-init")
         if args.model:
-            folder = Path(args.model).expanduser()
-            if not folder.is_dir():
-                raise StudioError("model_folder", f"model folder not found: {folder}")
-            if not (folder / "model_index.json").is_file():
-                raise StudioError("model_folder", f"{folder} has no model_index.json: not a diffusers model folder")
+            from contract.model_folder import ModelFolderError, inspect_model_folder
+
+            try:
+                inspect_model_folder(args.model)  # the worker checks again before it loads
+            except ModelFolderError as e:
+                raise StudioError(e.kind, e.message) from None
         self.model_config = load_model_config(args.model_config) if args.model_config else None
         if args.project_dir:
             from studio.project import store

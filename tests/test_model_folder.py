@@ -1,0 +1,61 @@
+"""contract.model_folder: a diffusers folder is checked without loading anything; every bad folder is
+one line naming the file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from contract.model_folder import ModelFolderError, inspect_model_folder
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "Wan-tiny"
+    root.mkdir()
+    (root / "model_index.json").write_text(json.dumps({
+        "_class_name": "WanPipeline", "_diffusers_version": "0.42.1", "scheduler": ["diffusers", "UniPCMultistepScheduler"],
+        "text_encoder": ["transformers", "UMT5EncoderModel"], "tokenizer": ["transformers", "T5TokenizerFast"],
+        "transformer": ["diffusers", "WanTransformer3DModel"], "vae": ["diffusers", "AutoencoderKLWan"],
+        "transformer_2": [None, None]}))
+    for name in ("scheduler", "text_encoder", "tokenizer", "transformer", "vae"):
+        (root / name).mkdir()
+        (root / name / "config.json").write_text("{}")
+    save_file({"w": np.zeros((4, 4), np.float32)}, str(root / "transformer" / "diffusion_pytorch_model.safetensors"))
+    return root
+
+
+def test_a_good_folder(folder):
+    info = inspect_model_folder(folder)
+    assert (info.pipeline, info.family) == ("WanPipeline", "wan")
+    assert set(info.components) == {"scheduler", "text_encoder", "tokenizer", "transformer", "vae"}
+
+
+@pytest.mark.parametrize(("break_it", "words"), [
+    (lambda f: f / "missing", "not found"),
+    (lambda f: (f / "model_index.json").unlink() or f, "no model_index.json"),
+    (lambda f: (f / "model_index.json").write_text("{not json") or f, "cannot be read"),
+    (lambda f: (f / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}') or f,
+     "not a video pipeline"),
+    (lambda f: __import__("shutil").rmtree(f / "vae") or f, "component 'vae'"),
+    (lambda f: (f / "text_encoder" / "pytorch_model.bin").write_bytes(b"\x80\x04") or f, "pickled weights"),
+    (lambda f: (f / "model_index.json"), "not a folder"),
+])
+def test_bad_folders_are_one_line(folder, break_it, words):
+    with pytest.raises(ModelFolderError) as e:
+        inspect_model_folder(break_it(folder))
+    assert words in e.value.message and "\n" not in e.value.message and e.value.kind == "model_folder"
+
+
+def test_a_truncated_safetensors_file_is_caught(folder):
+    weights = folder / "transformer" / "diffusion_pytorch_model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[:-10])
+    with pytest.raises(ModelFolderError, match="cut short"):
+        inspect_model_folder(folder)
+    weights.write_bytes(data[:5])
+    with pytest.raises(ModelFolderError, match="cut short"):
+        inspect_model_folder(folder)
