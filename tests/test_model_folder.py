@@ -4,6 +4,7 @@ one line naming the file."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -34,19 +35,32 @@ def test_a_good_folder(folder):
     assert set(info.components) == {"scheduler", "text_encoder", "tokenizer", "transformer", "vae"}
 
 
-@pytest.mark.parametrize(("break_it", "words"), [
-    (lambda f: f / "missing", "not found"),
-    (lambda f: (f / "model_index.json").unlink() or f, "no model_index.json"),
-    (lambda f: (f / "model_index.json").write_text("{not json") or f, "cannot be read"),
-    (lambda f: (f / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}') or f,
-     "not a video pipeline"),
-    (lambda f: __import__("shutil").rmtree(f / "vae") or f, "component 'vae'"),
-    (lambda f: (f / "text_encoder" / "pytorch_model.bin").write_bytes(b"\x80\x04") or f, "pickled weights"),
-    (lambda f: (f / "model_index.json"), "not a folder"),
+def _break(f, case):
+    if case == "missing":
+        return f / "missing"
+    if case == "no_index":
+        (f / "model_index.json").unlink()
+    elif case == "bad_json":
+        (f / "model_index.json").write_text("{not json")
+    elif case == "image_pipeline":
+        (f / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    elif case == "no_vae":
+        shutil.rmtree(f / "vae")
+    elif case == "pickled":
+        (f / "text_encoder" / "pytorch_model.bin").write_bytes(b"\x80\x04")
+    elif case == "a_file":
+        return f / "model_index.json"
+    return f
+
+
+@pytest.mark.parametrize(("case", "words"), [
+    ("missing", "not found"), ("no_index", "no model_index.json"), ("bad_json", "cannot be read"),
+    ("image_pipeline", "not a video pipeline"), ("no_vae", "component 'vae'"), ("pickled", "pickled weights"),
+    ("a_file", "not a folder"),
 ])
-def test_bad_folders_are_one_line(folder, break_it, words):
+def test_bad_folders_are_one_line(folder, case, words):
     with pytest.raises(ModelFolderError) as e:
-        inspect_model_folder(break_it(folder))
+        inspect_model_folder(_break(folder, case))
     assert words in e.value.message and "\n" not in e.value.message and e.value.kind == "model_folder"
 
 
