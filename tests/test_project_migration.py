@@ -43,7 +43,7 @@ def v2_dict() -> dict:
 
 
 def test_every_migration_is_there():
-    assert set(MIGRATIONS) == set(range(1, SCHEMA_VERSION)) and SCHEMA_VERSION == 3
+    assert set(MIGRATIONS) == set(range(1, SCHEMA_VERSION)) and SCHEMA_VERSION == 4
 
 
 def test_a_schema_2_project_opens_with_every_value_in_frames(tmp_path):
@@ -92,12 +92,12 @@ def test_a_schema_2_project_opens_with_every_value_in_frames(tmp_path):
     assert shots[1].params.continue_from_previous and shots[0].params.seed == 11
 
 
-def test_a_migrated_project_saves_as_schema_3_and_reopens_unchanged(tmp_path):
+def test_a_migrated_project_saves_as_the_current_schema_and_reopens_unchanged(tmp_path):
     folder = project_folder(tmp_path)
     data = store.open_project(folder)
     store.save_project(folder, data)
     saved = json.loads((folder / "project.json").read_text())
-    assert saved["schema_version"] == 3
+    assert saved["schema_version"] == 4
     assert saved["shots"][1]["params"]["duration"] == {"value": 60, "rate": 30.0}
     assert saved["timeline"]["clips"][1] == {"shot_id": data.shots[1].id, "take_id": "take2a",
                                              "in_point": {"value": 9, "rate": 30.0},

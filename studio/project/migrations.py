@@ -115,7 +115,14 @@ def _v2_to_v3(d: dict, folder: Path | None = None) -> dict:
     return d
 
 
-MIGRATIONS: dict[int, Callable[[dict, Path | None], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(d: dict, folder: Path | None = None) -> dict:
+    """ProjectSettings.model: a version-3 project used the studio's default model."""
+    _dict(d.setdefault("settings", {})).setdefault("model", "")
+    d["schema_version"] = 4
+    return d
+
+
+MIGRATIONS: dict[int, Callable[[dict, Path | None], dict]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def migrate(d: dict, version: int, target: int, folder: Path | None = None) -> dict:

@@ -30,7 +30,8 @@ class Preferences(BaseModel):
     # Unknown keys are ignored so an older build can read a newer build's preferences.
     model_config = ConfigDict(extra="ignore", validate_assignment=True)
 
-    checkpoint: str = ""  # "" = the bundled default in assets/models/
+    checkpoint: str = ""  # the studio's default model; "" = the bundled default in assets/models/
+    model_folders: list[str] = Field(default_factory=list)  # open models (diffusers folders) the user added
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
     default_steps: int = Field(20, ge=1, le=MAX_STEPS)
     default_guidance: float = Field(3.0, ge=0, le=MAX_GUIDANCE)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # 2: Shot.transition; 3: times as FrameTime, the transition only on the shot, Take.fps required
 # (migrations.MIGRATIONS turns each version into the next)
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: ProjectSettings.model
 # a sampler name the contract knows (contract.rules.SAMPLERS: adding one there is enough)
 SAMPLER_PATTERN = "^(" + "|".join(re.escape(name) for name in SAMPLERS) + ")$"
 DEFAULT_FPS = 24.0  # a new project's frame rate, and the rate of the defaults below
@@ -270,6 +270,9 @@ class ProjectSettings(_Strict):
     fps: float = Field(DEFAULT_FPS, gt=0, le=240)
     width: int = Field(1280, ge=16, le=8192)
     height: int = Field(720, ge=16, le=8192)
+    # the model this project generates with: a U-ViT checkpoint (.safetensors) or an open model's
+    # diffusers folder; "" = the studio's default model (Preferences.checkpoint)
+    model: str = Field("", max_length=4096)
 
 
 class ProjectData(_Strict):

@@ -8,12 +8,16 @@ failed or cleared, `doc.data.queue` kept equal to the queue's jobs, one-line mes
 
 from __future__ import annotations
 
+import asyncio
 import random
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.engine.client import EngineState
 from studio.engine.generation import GenerationService
 from studio.errors import StudioError
+from studio.project.model_choices import effective_model
 from studio.project.schema import MAX_SEED, Job, JobState
 
 
@@ -33,8 +37,43 @@ class GenerationController(QObject):
         self.service.on_take.connect(self._took)
         self.service.on_take_failed.connect(lambda job, e: self.doc.mark_failed(job.shot_id, e.message))
         queue.on_failed.connect(self._failed)
-        queue.on_engine_state.connect(lambda _s: self.engineChanged.emit())
+        queue.on_engine_state.connect(self._engine_state)
+        self._pending_model: tuple[str | None, str] | None = None
         queue.on_progress.connect(lambda job, _live: self.progressChanged.emit(job.shot_id))
+
+    # -- which model ----------------------------------------------------------------------------------
+    def follow(self, preferences) -> None:
+        """The worker runs the project's model (else the studio default) on the chosen device."""
+        self.sync_model(effective_model(self.doc.settings, preferences), preferences.device)
+
+    def sync_model(self, checkpoint: str, device: str) -> None:
+        """Have the worker run this model (the project's, else the studio default: model_choices.
+        effective_model). A worker that is loading or busy switches when it is next idle."""
+        want = (checkpoint or None, device)
+        client = self.queue.client
+        if (client.options.checkpoint, client.options.device) == want:
+            self._pending_model = None
+            return
+        if client.state != EngineState.READY or self.queue.running is not None:
+            self._pending_model = want
+            return
+        self._pending_model = None
+        asyncio.ensure_future(self._switch(*want))
+
+    async def _switch(self, checkpoint: str | None, device: str) -> None:
+        name = Path(checkpoint).name if checkpoint else "the bundled model"
+        self.message.emit(f"Loading {name}…")
+        try:
+            info = await self.queue.client.switch_model(checkpoint, device)
+        except StudioError as e:
+            self.message.emit(f"Could not load {name}: {e.message}")
+            return
+        self.message.emit(f"Model: {info.model_id or name} on {info.device}")
+
+    def _engine_state(self, state) -> None:
+        self.engineChanged.emit()
+        if state == EngineState.READY and self._pending_model is not None and self.queue.running is None:
+            self.sync_model(self._pending_model[0] or "", self._pending_model[1])
 
     def restore(self) -> None:
         """Take over the jobs saved with the project (after opening it), unless one is running.

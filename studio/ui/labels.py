@@ -51,3 +51,10 @@ SHORTCUT_HELP = [
     ("I / O", "Mark in / out"),
     ("Home / End", "Start / end"),
 ]
+# everything the Help → Keyboard shortcuts table lists (the player's keys among the studio's)
+STUDIO_SHORTCUTS = [
+    ("Ctrl+G / Ctrl+Shift+G", "Generate selected / stale shots"), ("Ctrl+Shift+N", "Add a shot"),
+    ("Ctrl+D", "Duplicate shots"), ("Del", "Delete shots (in the shot list)"), ("Alt+↑ / Alt+↓", "Move shots"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"), ("Ctrl+Return", "Play the film"),
+    ("Ctrl+wheel, + / −", "Zoom the timeline"), *SHORTCUT_HELP, ("0–5, Enter, Del", "Rate, use, delete the focused take"),
+]

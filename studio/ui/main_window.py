@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from studio.project import preferences as prefs
 from studio.project.document import ProjectDocument
 from studio.ui.inspector import Inspector
-from studio.ui.labels import SHORTCUT_HELP
+from studio.ui.labels import STUDIO_SHORTCUTS
 from studio.ui.media_cache import TakeMediaCache
 from studio.ui.shot_list import ShotListPanel
 from studio.ui.take_browser import TakesPanel
@@ -345,6 +345,7 @@ class MainWindow(QMainWindow):
             return False
         if self.generation is not None:
             self.generation.restore()  # the jobs saved with this project
+            self.generation.follow(self.preferences)  # this project's model
         self._remember(path)
         if self.doc.shot_count():
             self.doc.set_current_shot(self.doc.shot_at(0).id)
@@ -411,16 +412,12 @@ class MainWindow(QMainWindow):
         dlg = PreferencesDialog(self.doc, self.preferences, self)
         if dlg.exec():
             self.preferences = dlg.preferences
-            if dlg.engine_changed:
-                self.statusBar().showMessage("The new model/device is used when the engine restarts", 8000)
+            if dlg.engine_changed and self.generation is not None:
+                self.generation.follow(self.preferences)
 
     def show_shortcuts(self) -> None:
-        rows = [("Ctrl+G / Ctrl+Shift+G", "Generate selected / stale shots"), ("Ctrl+Shift+N", "Add a shot"),
-                ("Ctrl+D", "Duplicate shots"), ("Del", "Delete shots (in the shot list)"),
-                ("Alt+↑ / Alt+↓", "Move shots"), ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
-                ("Ctrl+Return", "Play the film"), ("Ctrl+wheel, + / −", "Zoom the timeline"), *SHORTCUT_HELP,
-                ("0–5, Enter, Del", "Rate, use, delete the focused take")]
-        html = "<table cellspacing=6>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
+        html = "<table cellspacing=6>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>"
+                                                 for k, v in STUDIO_SHORTCUTS)
         QMessageBox.information(self, "Keyboard shortcuts", html + "</table>")
 
     def show_about(self) -> None:

@@ -1,7 +1,10 @@
-"""The Settings dialog: this project's frame rate and resolution (an undoable document edit) and the
-user's preferences (model, device, steps for new shots), saved through studio.project.preferences."""
+"""The Settings dialog: this project's frame rate, resolution and model (an undoable document edit)
+and the user's preferences (default model, open model folders, device, steps for new shots), saved
+through studio.project.preferences. A model folder is checked the moment it is added."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import ValidationError
 from PySide6.QtWidgets import (
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
 from studio.errors import StudioError, from_validation
 from studio.project import preferences as prefs
 from studio.project.bundled_models import DEFAULT_NAME, bundled_models
+from studio.project.model_choices import add_model_folder, effective_model, model_choices
 
 FPS_CHOICES = [23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 60.0]
 RESOLUTIONS = [(1280, 720), (1920, 1080), (3840, 2160), (1080, 1920), (1024, 1024), (512, 512)]
@@ -69,6 +73,22 @@ class PreferencesDialog(QDialog):
         res.setContentsMargins(0, 0, 0, 0)
         pf.addRow("Frame rate", self.fps)
         pf.addRow("Resolution", res_w)
+        # the project's model: the studio default, a bundled model or an open model folder
+        self.project_model = QComboBox()
+        self.project_model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.project_model.setMinimumContentsLength(24)
+        self._fill_models(doc.settings.model)
+        add_folder = QPushButton("Add model folder…")
+        add_folder.setToolTip("An open video model on this computer: a diffusers folder with model_index.json "
+                              "(Wan, LTX-Video, …)")
+        add_folder.clicked.connect(self._add_folder)
+        mrow = QHBoxLayout()
+        mrow.setContentsMargins(0, 0, 0, 0)
+        mrow.addWidget(self.project_model, 1)
+        mrow.addWidget(add_folder)
+        mrow_w = QWidget()
+        mrow_w.setLayout(mrow)
+        pf.addRow("Model", mrow_w)
 
         studio = QGroupBox("Studio defaults")
         sf = QFormLayout(studio)
@@ -126,6 +146,32 @@ class PreferencesDialog(QDialog):
             self.width.setValue(size[0])
             self.height.setValue(size[1])
 
+    def _fill_models(self, current: str) -> None:
+        self.project_model.clear()
+        self.project_model.addItem("Studio default", "")
+        for choice in model_choices(self.preferences):
+            if choice.path == "":
+                continue  # the bundled default is what "Studio default" means unless changed below
+            label = choice.label + (f"  ({choice.problem})" if choice.problem else "")
+            self.project_model.addItem(label, choice.path)
+        index = self.project_model.findData(current)
+        if index < 0 and current:  # a model this project names that is not in the list (another machine)
+            self.project_model.addItem(f"{current}  (not in this studio's list)", current)
+            index = self.project_model.count() - 1
+        self.project_model.setCurrentIndex(max(0, index))
+
+    def _add_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Open model folder (with model_index.json)")
+        if not name:
+            return
+        try:
+            self.preferences = add_model_folder(self.preferences, name)
+        except StudioError as e:
+            self._fail(e.message)
+            return
+        self.error.hide()
+        self._fill_models(str(Path(name).resolve()))  # added (or already there): picked for this project
+
     def _pick_bundled(self, index: int) -> None:
         path = self.bundled.itemData(index)
         if path is not None:
@@ -143,7 +189,9 @@ class PreferencesDialog(QDialog):
         except ValueError:
             self._fail(f"frame rate {self.fps.currentText()!r} is not a number")
             return
-        err = self.doc.set_project_settings(fps=fps, width=self.width.value(), height=self.height.value())
+        before = effective_model(self.doc.settings, self.preferences)
+        err = self.doc.set_project_settings(fps=fps, width=self.width.value(), height=self.height.value(),
+                                            model=self.project_model.currentData() or "")
         if err is not None:
             self._fail(err.message)
             return
@@ -161,7 +209,7 @@ class PreferencesDialog(QDialog):
         except StudioError as e:
             self._fail(e.message)
             return
-        self.engine_changed = (new.checkpoint, new.device) != (s.checkpoint, s.device)
+        self.engine_changed = (effective_model(self.doc.settings, new), new.device) != (before, s.device)
         self.preferences = new
         self.accept()
 
