@@ -108,3 +108,26 @@ def test_the_engine_follows_the_projects_model_when_idle(qtbot):
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def test_the_inspector_offers_only_what_the_model_can_do(qtbot):
+    from contract.capabilities import Capabilities
+    from studio.project.document import ProjectDocument
+    from studio.project.storyboard import load_storyboard
+    from studio.ui.inspector import Inspector
+    from tests.project_helpers import SAMPLE_JSON
+
+    doc = ProjectDocument(load_storyboard(SAMPLE_JSON))
+    ins = Inspector(doc)
+    qtbot.addWidget(ins)
+    doc.set_current_shot(doc.shot_at(0).id)
+    steps_before = doc.shot_at(0).params.steps
+    wan = Capabilities(family="wan", modes=("t2v",), fps=16.0, frames=81, frame_step=4, frame_offset=1,
+                       steps=(1, 10, 5), guidance=(1.0, 20.0, 5.0))
+    ins.set_capabilities(wan)
+    enabled = {str(ins.mode.itemData(i)): ins.mode.model().item(i).isEnabled() for i in range(ins.mode.count())}
+    assert enabled == {"t2v": True, "i2v": False, "extend": False, "v2v": False}
+    assert not ins.sampler.isEnabled() and ins.steps.maximum() == 10 and ins.guidance.minimum() == 1.0
+    assert doc.shot_at(0).params.steps == steps_before  # narrowing the range edited nothing
+    ins.set_capabilities(None)  # no model known: everything again
+    assert all(ins.mode.model().item(i).isEnabled() for i in range(ins.mode.count())) and ins.sampler.isEnabled()

@@ -353,6 +353,22 @@ class Inspector(QWidget):
         if not self.prompt.hasFocus():
             self._update_unknown_words()
 
+    def set_capabilities(self, caps) -> None:
+        """Offer only what the running model can do (contract.capabilities.Capabilities; None: no
+        model known yet, everything): its modes, its sampler choice (none for an open model, which
+        runs its own scheduler), its steps and guidance ranges."""
+        items = self.mode.model()
+        for i in range(self.mode.count()):
+            value = self.mode.itemData(i)
+            items.item(i).setEnabled(caps is None or getattr(value, "value", value) in caps.modes)
+        self.sampler.setEnabled(caps is None or bool(caps.samplers))
+        self.sampler.setToolTip("" if caps is None or caps.samplers else "This model runs its own scheduler")
+        steps, guidance = (caps.steps, caps.guidance) if caps is not None else ((1, 1000, 20), (0.0, 30.0, 3.0))
+        for w, (lo, hi, _default) in ((self.steps, steps), (self.guidance, guidance)):
+            with QSignalBlocker(w):  # a narrower range must not edit the shot by clamping its value
+                w.setRange(lo, hi)
+        self.reload()
+
     def _mode_rows(self, mode: Mode) -> None:
         i2v, v2v, ext = mode == Mode.IMAGE_TO_VIDEO, mode == Mode.VIDEO_TO_VIDEO, mode == Mode.EXTEND
         for w, on in ((self.reference_label, i2v), (self.reference, i2v), (self.source_label, v2v),

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.engine.params import capabilities_of
 from studio.project import preferences as prefs
 from studio.project.document import ProjectDocument
 from studio.ui.inspector import Inspector
@@ -447,6 +448,7 @@ class MainWindow(QMainWindow):
         client = self.queue.client
         info = client.info
         state = client.state.value
+        self.inspector.set_capabilities(capabilities_of(info))
         if info is not None and state in ("ready", "busy"):
             model = info.model_id or "model"
             if info.checkpoint_hash:
