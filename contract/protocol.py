@@ -68,6 +68,8 @@ class SwitchModel:
     device: str = "auto"
     random_init: bool = False
     config: dict[str, Any] | None = None
+    # memory savers of an open model (diffusers backend): {"offload": bool, "vae_tiling": bool}
+    savers: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

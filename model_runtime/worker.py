@@ -12,6 +12,7 @@ rules) is the stdlib-only `contract` package.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -42,6 +43,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     # "module:attr" of the backend; "auto": by the checkpoint (model_runtime.backends.generator_spec: a
     # diffusers folder or a U-ViT checkpoint); tests substitute their own
     "generator": "auto",
+    "savers": {},  # an open model's memory savers: {"offload": bool, "vae_tiling": bool}
     "calibrate_steps": 3,  # 1 warm-up + 2 measured guided steps; 0 skips calibration
     "threads": None,  # torch.set_num_threads, None = torch's default
     "nice": 5,  # lower our CPU priority so the GUI thread wins a core when both want one (POSIX)
@@ -275,11 +277,15 @@ class Worker:
         t0 = time.perf_counter()
         self.spec = _spec(opts)
         cls = _load_attr(self.spec)
+        accepts = inspect.signature(cls).parameters  # memory savers: only a backend that has them
+        savers = {k: bool(v) for k, v in (opts.get("savers") or {}).items() if k in ("offload", "vae_tiling")
+                  and k in accepts}
         gen = cls(
             checkpoint=opts.get("checkpoint"),
             device=opts.get("device", "auto"),
             random_init=bool(opts.get("random_init")),
             config=opts.get("config"),
+            **savers,
         )
         load_s = time.perf_counter() - t0
         sec_per_step, peak, cal_s = self.calibrate(gen, int(opts.get("calibrate_steps") or 0))
@@ -336,7 +342,7 @@ class Worker:
 
     def switch(self, msg: P.SwitchModel) -> None:
         opts = {**self.opts, "checkpoint": msg.checkpoint, "device": msg.device,
-                "random_init": msg.random_init, "config": msg.config}
+                "random_init": msg.random_init, "config": msg.config, "savers": dict(msg.savers)}
         old = self.gen
         try:
             self.gen = None

@@ -24,7 +24,8 @@ def _make_engine(doc, preferences):
     from studio.engine.queue import JobQueue
     from studio.ui.generation import GenerationController
 
-    client = EngineClient(WorkerOptions(checkpoint=preferences.checkpoint or None, device=preferences.device))
+    client = EngineClient(WorkerOptions(checkpoint=preferences.checkpoint or None, device=preferences.device,
+                                        savers=preferences.savers()))
     folder = doc.path or Path.cwd()
     queue = JobQueue(client, Path(folder) / "media", doc.path)
     return client, queue, GenerationController(doc, queue)

@@ -73,13 +73,13 @@ def test_the_dialog_adds_a_folder_and_picks_it_for_the_project(qtbot, tmp_path, 
 
 class FakeClient:
     def __init__(self):
-        self.options = SimpleNamespace(checkpoint=None, device="auto")
+        self.options = SimpleNamespace(checkpoint=None, device="auto", savers={})
         self.state = EngineState.READY
         self.switched = []
 
-    async def switch_model(self, checkpoint, device):
+    async def switch_model(self, checkpoint, device, savers=None):
         self.switched.append((checkpoint, device))
-        self.options = SimpleNamespace(checkpoint=checkpoint, device=device)
+        self.options = SimpleNamespace(checkpoint=checkpoint, device=device, savers=dict(savers or {}))
         return WorkerReady(protocol_version=2, model_id="m", checkpoint_hash="", device=device, memory_bytes=0,
                            frames=16, width=32, height=32, fps=8.0)
 
@@ -97,7 +97,7 @@ def test_the_engine_follows_the_projects_model_when_idle(qtbot):
     try:
         queue.running = object()  # busy: the switch waits
         ctl.sync_model("/models/wan", "cuda")
-        assert ctl._pending_model == ("/models/wan", "cuda") and queue.client.switched == []
+        assert ctl._pending_model == ("/models/wan", "cuda", {}) and queue.client.switched == []
         queue.running = None
         ctl._engine_state(EngineState.READY)  # idle again: it switches now
         loop.run_until_complete(asyncio.sleep(0.01))
@@ -105,6 +105,9 @@ def test_the_engine_follows_the_projects_model_when_idle(qtbot):
         ctl.sync_model("/models/wan", "cuda")  # already there: nothing to do
         loop.run_until_complete(asyncio.sleep(0.01))
         assert len(queue.client.switched) == 1
+        ctl.sync_model("/models/wan", "cuda", {"offload": True, "vae_tiling": False})  # new savers: reload
+        loop.run_until_complete(asyncio.sleep(0.01))
+        assert len(queue.client.switched) == 2 and queue.client.options.savers["offload"]
     finally:
         loop.close()
         asyncio.set_event_loop(None)

@@ -57,6 +57,7 @@ class WorkerOptions:
     nice: int = 5  # worker CPU priority below the GUI's (POSIX nice increment)
     preview_max_side: int = 64
     mp4_min_side: int = 256
+    savers: dict[str, bool] = dataclasses.field(default_factory=dict)  # an open model's memory savers
     generator: str = "auto"  # the backend, by the checkpoint (a diffusers folder or a U-ViT file)
     protocol_version: int = P.PROTOCOL_VERSION  # tests of the mismatch path only
 
@@ -164,19 +165,21 @@ class EngineClient:
         return True
 
     async def switch_model(self, checkpoint: str | None = None, device: str = "auto",
-                           random_init: bool = False, config: dict[str, Any] | None = None) -> P.WorkerReady:
+                           random_init: bool = False, config: dict[str, Any] | None = None,
+                           savers: dict[str, bool] | None = None) -> P.WorkerReady:
         """Reload the worker with another model/device. Later restarts use the new model too."""
         if self.current_job is not None:
             raise StudioError("engine_busy", "cannot switch models while a job is running")
         if self.state != EngineState.READY:
             raise StudioError("engine_not_ready", f"the engine is {self.state.value}")
         self._switch_prev = self.options
+        savers = dict(self.options.savers if savers is None else savers)
         self.options = dataclasses.replace(self.options, checkpoint=checkpoint, device=device,
-                                           random_init=random_init, config=config)
+                                           random_init=random_init, config=config, savers=savers)
         fut = self._loop.create_future()
         self._waiters.append(fut)
         self._set_state(EngineState.STARTING)
-        self._send(P.SwitchModel(checkpoint, device, random_init, config))
+        self._send(P.SwitchModel(checkpoint, device, random_init, config, savers))
         return await fut
 
     async def stop(self, timeout: float = 5.0) -> None:

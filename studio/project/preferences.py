@@ -32,6 +32,8 @@ class Preferences(BaseModel):
 
     checkpoint: str = ""  # the studio's default model; "" = the bundled default in assets/models/
     model_folders: list[str] = Field(default_factory=list)  # open models (diffusers folders) the user added
+    offload: bool = False  # an open model's weights wait in RAM, each on the GPU only while it runs
+    vae_tiling: bool = False  # an open model decodes its frames in tiles (less GPU memory, a little slower)
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
     default_steps: int = Field(20, ge=1, le=MAX_STEPS)
     default_guidance: float = Field(3.0, ge=0, le=MAX_GUIDANCE)
@@ -40,6 +42,10 @@ class Preferences(BaseModel):
     width: int = Field(1280, ge=16, le=8192)
     height: int = Field(720, ge=16, le=8192)
     recent_projects: list[str] = Field(default_factory=list)
+
+    def savers(self) -> dict[str, bool]:
+        """Memory savers for an open model (the diffusers backend; the bundled model ignores them)."""
+        return {"offload": self.offload, "vae_tiling": self.vae_tiling}
 
     def gen_defaults(self) -> GenParams:
         """What a new shot starts from."""

@@ -38,20 +38,21 @@ class GenerationController(QObject):
         self.service.on_take_failed.connect(lambda job, e: self.doc.mark_failed(job.shot_id, e.message))
         queue.on_failed.connect(self._failed)
         queue.on_engine_state.connect(self._engine_state)
-        self._pending_model: tuple[str | None, str] | None = None
+        self._pending_model: tuple[str | None, str, dict[str, bool]] | None = None
         queue.on_progress.connect(lambda job, _live: self.progressChanged.emit(job.shot_id))
 
     # -- which model ----------------------------------------------------------------------------------
     def follow(self, preferences) -> None:
         """The worker runs the project's model (else the studio default) on the chosen device."""
-        self.sync_model(effective_model(self.doc.settings, preferences), preferences.device)
+        self.sync_model(effective_model(self.doc.settings, preferences), preferences.device, preferences.savers())
 
-    def sync_model(self, checkpoint: str, device: str) -> None:
+    def sync_model(self, checkpoint: str, device: str, savers: dict[str, bool] | None = None) -> None:
         """Have the worker run this model (the project's, else the studio default: model_choices.
         effective_model). A worker that is loading or busy switches when it is next idle."""
-        want = (checkpoint or None, device)
         client = self.queue.client
-        if (client.options.checkpoint, client.options.device) == want:
+        savers = dict(client.options.savers if savers is None else savers)
+        want = (checkpoint or None, device, savers)
+        if (client.options.checkpoint, client.options.device, dict(client.options.savers)) == want:
             self._pending_model = None
             return
         if client.state != EngineState.READY or self.queue.running is not None:
@@ -60,11 +61,11 @@ class GenerationController(QObject):
         self._pending_model = None
         asyncio.ensure_future(self._switch(*want))
 
-    async def _switch(self, checkpoint: str | None, device: str) -> None:
+    async def _switch(self, checkpoint: str | None, device: str, savers: dict[str, bool]) -> None:
         name = Path(checkpoint).name if checkpoint else "the bundled model"
         self.message.emit(f"Loading {name}…")
         try:
-            info = await self.queue.client.switch_model(checkpoint, device)
+            info = await self.queue.client.switch_model(checkpoint, device, savers=savers)
         except StudioError as e:
             self.message.emit(f"Could not load {name}: {e.message}")
             return
@@ -73,7 +74,7 @@ class GenerationController(QObject):
     def _engine_state(self, state) -> None:
         self.engineChanged.emit()
         if state == EngineState.READY and self._pending_model is not None and self.queue.running is None:
-            self.sync_model(self._pending_model[0] or "", self._pending_model[1])
+            self.sync_model(self._pending_model[0] or "", *self._pending_model[1:])
 
     def restore(self) -> None:
         """Take over the jobs saved with the project (after opening it), unless one is running.

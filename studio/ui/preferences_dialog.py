@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -128,6 +129,21 @@ class PreferencesDialog(QDialog):
         self.guidance.setValue(preferences.default_guidance)
         sf.addRow("Model", ck_w)
         sf.addRow("Device", self.device)
+        # an open model on a small GPU: trade speed for memory (the bundled model ignores both)
+        self.offload = QCheckBox("CPU offload")
+        self.offload.setChecked(preferences.offload)
+        self.offload.setToolTip("Keep an open model's parts in RAM and move each to the GPU only while it runs")
+        self.vae_tiling = QCheckBox("VAE tiling")
+        self.vae_tiling.setChecked(preferences.vae_tiling)
+        self.vae_tiling.setToolTip("Decode an open model's frames in tiles: less GPU memory, a little slower")
+        savers = QHBoxLayout()
+        savers.setContentsMargins(0, 0, 0, 0)
+        savers.addWidget(self.offload)
+        savers.addWidget(self.vae_tiling)
+        savers.addStretch(1)
+        savers_w = QWidget()
+        savers_w.setLayout(savers)
+        sf.addRow("Memory savers", savers_w)
         sf.addRow("Default steps", self.steps)
         sf.addRow("Default guidance", self.guidance)
 
@@ -200,7 +216,8 @@ class PreferencesDialog(QDialog):
             new = prefs.Preferences.model_validate({
                 **s.model_dump(), "checkpoint": self.checkpoint.text().strip(),
                 "device": self.device.currentText().strip(), "default_steps": self.steps.value(),
-                "default_guidance": self.guidance.value()})
+                "default_guidance": self.guidance.value(), "offload": self.offload.isChecked(),
+                "vae_tiling": self.vae_tiling.isChecked()})
         except ValidationError as e:
             self._fail(from_validation(e).message)
             return
@@ -209,7 +226,8 @@ class PreferencesDialog(QDialog):
         except StudioError as e:
             self._fail(e.message)
             return
-        self.engine_changed = (effective_model(self.doc.settings, new), new.device) != (before, s.device)
+        self.engine_changed = ((effective_model(self.doc.settings, new), new.device, new.savers())
+                               != (before, s.device, s.savers()))
         self.preferences = new
         self.accept()
 
