@@ -13,7 +13,6 @@ rules) is the stdlib-only `contract` package.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import os
 import queue
@@ -31,6 +30,7 @@ import numpy as np
 from contract import protocol as P
 from contract.request import GenerationRequest, RequestError
 from model_runtime import video_io
+from model_runtime.clip_files import write_clip
 from model_runtime.errors import RuntimeUserError
 
 # The one spawn option set. Tests pass random_init=True and a tiny `config` so a job takes
@@ -439,55 +439,12 @@ class Worker:
         return self.gen.generate(req, callback)
 
     def _write_clip(self, job: P.SubmitJob, frames: np.ndarray, t_gen: float, t_start: float):
-        out_dir = Path(job.out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        final = {role: out_dir / P.clip_name(job.stem, role) for role in P.CLIP_FILES}
-        temp = {role: out_dir / P.partial_name(job.stem, role) for role in P.CLIP_FILES}
-        info = self.gen.info
-        frames = np.ascontiguousarray(frames, dtype=np.uint8)
-        t0 = time.perf_counter()
-        placed: list[Path] = []
-        try:
-            with open(temp["frames"], "wb") as f:
-                np.save(f, frames, allow_pickle=False)
-                _fsync(f)
-            video_io.write_mp4(temp["video"], frames, float(info["fps"]), min_side=int(self.opts["mp4_min_side"]))
-            video_io.write_png(temp["poster"], video_io.poster_frame(frames, int(self.opts["mp4_min_side"])))
-            write_s = time.perf_counter() - t0
-            meta = {
-                "job_id": job.job_id,
-                "parameters": job.request,
-                "seed": int(job.request.get("seed", 0)),
-                "model_id": info.get("model_id", ""),
-                "checkpoint_hash": info.get("checkpoint_hash", ""),
-                "device": info.get("device", ""),
-                "frames": int(frames.shape[0]),
-                "width": int(frames.shape[2]),
-                "height": int(frames.shape[1]),
-                "fps": float(info["fps"]),
-                "files": {role: p.name for role, p in final.items()},
-                "timings": {
-                    "generate_s": round(t_gen, 4),
-                    "write_s": round(write_s, 4),
-                    "total_s": round(time.perf_counter() - t_start, 4),
-                },
-                "created": time.time(),
-                "protocol_version": self.version,
-            }
-            with open(temp["metadata"], "w", encoding="utf-8") as f:
-                json.dump(meta, f, indent=2, sort_keys=True)
-                _fsync(f)
-            if self._cancelled(job.job_id):  # last chance: a cancel wins over a finished encode
+        def last_chance() -> None:  # a cancel wins over a finished encode
+            if self._cancelled(job.job_id):
                 raise _CancelledHere
-            # Metadata last: a <stem>.json on disk means the whole clip is there.
-            for role in P.CLIP_FILES:
-                os.replace(temp[role], final[role])
-                placed.append(final[role])
-        except BaseException:
-            for p in (*temp.values(), *placed):
-                _unlink(p)
-            raise
-        return {role: str(p) for role, p in final.items()}, meta
+
+        return write_clip(job, frames, self.gen.info, int(self.opts["mp4_min_side"]), self.version,
+                          {"generate_s": t_gen}, t_start, before_commit=last_chance)
 
 
 class _CancelledHere(Exception):
@@ -498,18 +455,3 @@ def _shrink(frames: np.ndarray, max_side: int) -> np.ndarray:
     _, h, w, _ = frames.shape
     step = max(1, -(-max(h, w) // max_side))
     return np.ascontiguousarray(frames[:, ::step, ::step]) if step > 1 else np.ascontiguousarray(frames)
-
-
-def _fsync(f) -> None:
-    f.flush()
-    try:
-        os.fsync(f.fileno())
-    except OSError:
-        pass
-
-
-def _unlink(p: Path) -> None:
-    try:
-        p.unlink()
-    except FileNotFoundError:
-        pass
