@@ -132,5 +132,8 @@ def test_the_inspector_offers_only_what_the_model_can_do(qtbot):
     assert enabled == {"t2v": True, "i2v": False, "extend": False, "v2v": False}
     assert not ins.sampler.isEnabled() and ins.steps.maximum() == 10 and ins.guidance.minimum() == 1.0
     assert doc.shot_at(0).params.steps == steps_before  # narrowing the range edited nothing
+    doc.set_params(doc.shot_at(0).id, prompt="a heron lands on a misty river")
+    assert ins.unknown.text() == ""  # an open model reads any words: no toy-vocabulary warning
     ins.set_capabilities(None)  # no model known: everything again
+    assert "does not know" in ins.unknown.text()
     assert all(ins.mode.model().item(i).isEnabled() for i in range(ins.mode.count())) and ins.sampler.isEnabled()

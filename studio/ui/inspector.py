@@ -367,7 +367,9 @@ class Inspector(QWidget):
         for w, (lo, hi, _default) in ((self.steps, steps), (self.guidance, guidance)):
             with QSignalBlocker(w):  # a narrower range must not edit the shot by clamping its value
                 w.setRange(lo, hi)
+        self._toy_vocabulary = caps is None or caps.family == "uvit"  # the bundled model's fixed words
         self.reload()
+        self._update_unknown_words()
 
     def _mode_rows(self, mode: Mode) -> None:
         i2v, v2v, ext = mode == Mode.IMAGE_TO_VIDEO, mode == Mode.VIDEO_TO_VIDEO, mode == Mode.EXTEND
@@ -427,6 +429,10 @@ class Inspector(QWidget):
         self._vocab_timer.start()
 
     def _update_unknown_words(self) -> None:
+        if not getattr(self, "_toy_vocabulary", True):  # an open model reads any words
+            self.highlighter.set_words([])
+            self.unknown.setText("")
+            return
         words = vocabulary.unknown_words(self.prompt.toPlainText())
         if words is None:
             self.highlighter.set_words([])

@@ -127,7 +127,7 @@ class PreferencesDialog(QDialog):
         self.guidance.setRange(0, 30)
         self.guidance.setSingleStep(0.5)
         self.guidance.setValue(preferences.default_guidance)
-        sf.addRow("Model", ck_w)
+        sf.addRow("Default model", ck_w)
         sf.addRow("Device", self.device)
         # an open model on a small GPU: trade speed for memory (the bundled model ignores both)
         self.offload = QCheckBox("CPU offload")
