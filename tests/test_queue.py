@@ -96,10 +96,25 @@ def test_failure_is_recorded_and_the_queue_carries_on(stub):
     b = queue.enqueue("s2", params())
     failures = []
     queue.on_failed.connect(lambda j, kind, msg: failures.append((j.id, kind, msg)))
-    client.error("worker_died", "worker died (exit code -9)")
-    assert a.state == JobState.FAILED and a.error == "worker died (exit code -9)"
-    assert failures == [(a.id, "worker_died", "worker died (exit code -9)")]
+    client.error("internal", "the sampler blew up")
+    assert a.state == JobState.FAILED and a.error == "the sampler blew up"
+    assert failures == [(a.id, "internal", "the sampler blew up")]
     assert b.state == JobState.RUNNING
+
+
+def test_a_job_whose_worker_died_is_retried_once_by_itself(stub):
+    client, queue = stub
+    client.ready()
+    a = queue.enqueue("s1", params())
+    retried, failures = [], []
+    queue.on_retried.connect(lambda j, reason: retried.append((j.id, reason)))
+    queue.on_failed.connect(lambda j, kind, msg: failures.append((j.id, kind, msg)))
+    client.error("worker_died", "worker died (exit code -9)")
+    assert retried == [(a.id, "worker died (exit code -9)")] and failures == []
+    assert a.state == JobState.RUNNING and [s.job_id for s in client.submitted] == [a.id, a.id]
+    client.error("worker_died", "worker died (exit code -9)")  # twice: it fails, saying why
+    assert a.state == JobState.FAILED and a.error == "worker died (exit code -9)"
+    assert failures == [(a.id, "worker_died", "worker died (exit code -9)")] and len(retried) == 1
 
 
 def test_cancel_queued_never_reaches_the_worker(stub):
@@ -251,8 +266,12 @@ def test_queue_survives_a_killed_worker(tmp_path):
                 await asyncio.sleep(0.01)
 
         run(loop, until(lambda: long.progress > 0))
-        os.kill(client.pid, signal.SIGKILL)
-        run(loop, until(lambda: long.state == JobState.FAILED, timeout=2))
+        first = client.pid
+        os.kill(first, signal.SIGKILL)
+        # retried once by itself on the restarted worker...
+        run(loop, until(lambda: client.pid not in (None, first) and long.state == JobState.RUNNING and long.progress > 0))
+        os.kill(client.pid, signal.SIGKILL)  # ...and a second crash fails it with the reason
+        run(loop, until(lambda: long.state == JobState.FAILED, timeout=5))
         assert long.error == "worker died (exit code -9)"
         run(loop, queue.drained())
         assert nxt.state == JobState.DONE and skipped.state == JobState.CANCELLED

@@ -103,6 +103,8 @@ def test_failure_reason_is_shown(setup):
     client, queue, panel = setup
     client.ready()
     job = queue.enqueue("s1", GenParams(prompt="a car"))
+    client.error("worker_died", "worker died (exit code -9)")  # retried once by itself
+    assert job.state == JobState.RUNNING
     client.error("worker_died", "worker died (exit code -9)")
     assert panel.row(job.id).state_label.text() == "Failed: worker died (exit code -9)"
 

@@ -85,6 +85,7 @@ class JobQueue:
         self.preview_interval_s = preview_interval_s
         self.jobs: list[Job] = []
         self._live: dict[str, LiveStatus] = {}
+        self._retried: set[str] = set()  # jobs already retried once after their worker died
         # Seconds per step measured by finished jobs (a moving average); refines the calibration,
         # which is one short snapshot taken while the machine may have been busier or quieter.
         self.sec_per_step: float | None = None
@@ -97,6 +98,7 @@ class JobQueue:
         self.on_preview = Event("on_preview")  # (Job, np.ndarray uint8 T×H×W×3)
         self.on_done = Event("on_done")  # (Job, ClipDone): make the Take from it
         self.on_failed = Event("on_failed")  # (Job, kind, message); cancelled jobs too (kind "cancelled")
+        self.on_retried = Event("on_retried")  # (Job, reason): its worker died; it runs once more by itself
         self.on_engine_state = Event("on_engine_state")  # (EngineState)
         self.on_estimates_changed = Event("on_estimates_changed")  # () a new calibration arrived
 
@@ -321,6 +323,15 @@ class JobQueue:
     def _on_error(self, msg: P.JobError) -> None:
         job = self.job(msg.job_id) if msg.job_id else None
         if job is None or job.state != JobState.RUNNING:
+            return
+        if msg.kind == "worker_died" and job.id not in self._retried:
+            # a crash (out of memory, a driver reset, kill -9) is retried once by itself on the
+            # restarted worker; a second one fails the job with the reason
+            self._retried.add(job.id)
+            self._live.pop(job.id, None)
+            self._set(job, state=JobState.QUEUED, progress=0.0, error="")
+            self.on_retried.emit(job, msg.message)
+            self._pump()
             return
         if msg.kind == "cancelled":
             self._finish(job, JobState.CANCELLED, "")

@@ -37,6 +37,8 @@ class GenerationController(QObject):
         self.service.on_take.connect(self._took)
         self.service.on_take_failed.connect(lambda job, e: self.doc.mark_failed(job.shot_id, e.message))
         queue.on_failed.connect(self._failed)
+        queue.on_retried.connect(lambda job, reason: self.message.emit(
+            f"Shot {self.doc.row_of(job.shot_id) + 1}: {reason}; trying once more"))
         queue.on_engine_state.connect(self._engine_state)
         self._pending_model: tuple[str | None, str, dict[str, bool]] | None = None
         queue.on_progress.connect(lambda job, _live: self.progressChanged.emit(job.shot_id))
