@@ -74,7 +74,8 @@ def run(project: str | Path | None = None, engine: bool | None = None, screensho
     from studio.project.demo import ensure_demo_project
     from studio.project.document import ProjectDocument
     from studio.project.preferences import config_dir, load_preferences_checked, recent_projects
-    from studio.ui.main_window import MainWindow, screenshot_later
+    from studio.ui.main_window import MainWindow
+    from studio.ui.screenshot import screenshot_later
     from studio.ui.theme import apply_theme
 
     if engine is None:

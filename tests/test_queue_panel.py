@@ -120,3 +120,60 @@ def test_removed_jobs_lose_their_rows_and_errors_show_one_line(setup):
     client.done()
     panel.retry(b.id)  # a done job cannot be retried: the panel says why, in one line
     assert panel.message_label.isVisibleTo(panel) and "only a failed or cancelled job" in panel.message_label.text()
+
+
+def _on_screen(panel) -> list[str]:
+    """Job ids in the order the rows are laid out."""
+    lay = panel._list_layout
+    return [lay.itemAt(i).widget().job_id for i in range(lay.count()) if lay.itemAt(i).widget() is not None]
+
+
+def test_the_running_job_leads_finished_ones_trail_and_can_be_cleared(setup):
+    client, queue, panel = setup
+    client.ready()
+    jobs = [queue.enqueue(f"s{i}", GenParams(prompt=f"shot {i}")) for i in range(4)]
+    client.done()  # s0 done, s1 running
+    client.error("internal", "x")  # s1 failed, s2 running
+    assert _on_screen(panel) == [jobs[2].id, jobs[3].id, jobs[1].id, jobs[0].id]
+    assert panel.clear_button.isEnabled()
+    panel.clear_button.click()
+    assert [j.id for j in queue.jobs] == [jobs[2].id, jobs[3].id] and _on_screen(panel) == [jobs[2].id, jobs[3].id]
+    assert not panel.clear_button.isEnabled()
+
+
+def test_a_finished_job_after_a_restart_shows_its_clips_poster(qtbot, tmp_path):
+    import cv2
+
+    from studio.project.schema import Job
+
+    client = StubClient()
+    queue = JobQueue(client, tmp_path / "media")
+    done = Job(shot_id="s1", params=GenParams(prompt="x"), state=JobState.DONE, progress=1.0)
+    (tmp_path / "media").mkdir()
+    poster = np.zeros((64, 64, 3), np.uint8)
+    poster[..., 2] = 255  # red in BGR
+    cv2.imwrite(str(tmp_path / "media" / f"{queue.stem_for(done)}.png"), poster)
+    queue.restore_queue([done])  # no live preview: the studio was restarted
+    window = QMainWindow()
+    panel = QueuePanel(queue, window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
+    qtbot.addWidget(window)
+    image = panel.row(done.id).preview_label.pixmap().toImage()
+    assert not image.isNull() and image.pixelColor(image.width() // 2, image.height() // 2).red() > 200
+
+
+def test_quitting_with_jobs_asks(qtbot, tmp_path):
+    from studio.project.document import ProjectDocument
+    from studio.ui.main_window import MainWindow
+
+    client = StubClient()
+    queue = JobQueue(client, tmp_path / "media")
+    window = MainWindow(ProjectDocument(), queue=queue)
+    qtbot.addWidget(window)
+    queue.enqueue("s1", GenParams(prompt="x"))
+    asked = []
+    window.ask = lambda *a, **k: asked.append(a[2]) or a[-1]  # the default button: Cancel
+    assert not window.close() and "1 job is still queued" in asked[0]
+    queue.clear_finished()
+    queue.cancel(queue.jobs[0].id)
+    assert window.close()

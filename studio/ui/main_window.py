@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -464,11 +464,21 @@ class MainWindow(QMainWindow):
             self.engine_label.setText(f"Engine {state}…")
 
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        pending = self.queue.pending() if self.queue is not None else []
+        if pending and not self._quit_with_jobs(len(pending)):
+            e.ignore()
+            return
         if not self.maybe_save():
             e.ignore()
             return
         self.player.pause()
         e.accept()
+
+    def _quit_with_jobs(self, n: int) -> bool:
+        B = QMessageBox.StandardButton  # noqa: N806
+        jobs = f"{n} job{'s are' if n != 1 else ' is'}"
+        return self.ask(self, APP_NAME, f"{jobs} still queued or generating. Quit anyway? They stay in the "
+                        "project's queue and run again when you open it.", B.Yes | B.Cancel, B.Cancel) == B.Yes
 
     def restore_layout(self, geometry, state) -> None:
         """Window geometry and dock layout saved by a previous run (ignored when unreadable)."""
@@ -476,24 +486,3 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-
-
-def screenshot_later(window: QMainWindow, path: str, delay_ms: int = 1000, quit_after: bool = True) -> None:
-    """Grab the window to a PNG after `delay_ms` (VSTUDIO_SCREENSHOT), then quit."""
-    from PySide6.QtWidgets import QApplication
-
-    def grab() -> None:
-        try:
-            app = QApplication.instance()
-            screen = app.primaryScreen()
-            # On a real display grab the screen, so a dialog on top (recovery, errors) is in the
-            # picture; offscreen has no screen contents, only the window's.
-            if app.platformName() != "offscreen" and screen is not None:
-                screen.grabWindow(0).copy(window.frameGeometry()).save(path)
-            else:
-                window.grab().save(path)
-        finally:
-            if quit_after:
-                QApplication.instance().quit()
-
-    QTimer.singleShot(delay_ms, grab)

@@ -9,6 +9,7 @@ keeps no job state of its own; only view state (which preview frame is showing).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QTimer, Signal
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from contract import protocol as P
 from studio.engine.client import EngineState
 from studio.engine.queue import JobQueue, LiveStatus
 from studio.errors import StudioError
@@ -166,7 +168,8 @@ class JobRow(QFrame):
         row.addWidget(self.preview_label)
         row.addLayout(text, 1)
         row.addLayout(buttons)
-        self._shown_preview: tuple[int, int] | None = None  # (preview step, frame index) on screen
+        self._shown_preview: tuple[int, int] | str | None = None  # (preview step, frame) or a poster path
+        self.state: JobState | None = None  # the state on screen (the panel regroups rows when it changes)
 
     def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
         b = QToolButton()
@@ -181,6 +184,7 @@ class JobRow(QFrame):
         job = queue.job(self.job_id)
         if job is None:
             return
+        self.state = job.state
         live = queue.live(self.job_id)
         index = queue.index_of(self.job_id)
         self.title_label.setText(self.panel.shot_label(job))
@@ -204,6 +208,14 @@ class JobRow(QFrame):
         self.down_button.setEnabled(0 <= index < len(queue.jobs) - 1)
         self.show_preview(self.panel.frame_tick)
 
+    def _poster(self) -> Path | None:
+        queue = self.panel.queue
+        job = queue.job(self.job_id)
+        if job is None or job.state != JobState.DONE:
+            return None
+        path = Path(queue.media_dir) / P.clip_name(queue.stem_for(job), "poster")
+        return path if path.is_file() else None
+
     def _eta_text(self, job: Job, live: LiveStatus | None) -> str:
         if job.state == JobState.RUNNING and live is not None and live.eta_s is not None:
             return f"{format_duration(live.eta_s)} left"
@@ -217,7 +229,16 @@ class JobRow(QFrame):
     def show_preview(self, tick: int) -> None:
         live = self.panel.queue.live(self.job_id)
         if live is None or live.preview is None:
-            if self._shown_preview is not None:
+            poster = self._poster()  # a finished job from before a restart: its clip's poster
+            if poster is not None and self._shown_preview != str(poster):
+                pixmap = QPixmap(str(poster))
+                if not pixmap.isNull():
+                    self.preview_label.setPixmap(pixmap.scaled(PREVIEW_SIDE, PREVIEW_SIDE,
+                                                               Qt.AspectRatioMode.KeepAspectRatio,
+                                                               Qt.TransformationMode.SmoothTransformation))
+                    self._shown_preview = str(poster)
+                    return
+            if poster is None and self._shown_preview is not None:
                 self.preview_label.clear()
                 self._shown_preview = None
             return
@@ -255,13 +276,20 @@ class QueuePanel(QDockWidget):
         self._list_layout.setContentsMargins(2, 2, 2, 2)
         self._list_layout.setSpacing(3)
         self._list_layout.addStretch(1)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._list)
+        self.clear_button = QToolButton()
+        self.clear_button.setText("Clear finished")
+        self.clear_button.setToolTip("Remove done, failed and cancelled jobs from the list (their takes stay)")
+        self.clear_button.clicked.connect(lambda: self._act(self.queue.clear_finished))
+        head = QHBoxLayout()
+        head.addWidget(self.status_label, 1)
+        head.addWidget(self.clear_button)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.status_label)
+        layout.addLayout(head)
         layout.addWidget(self.message_label)
         layout.addWidget(scroll, 1)
         body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
@@ -269,7 +297,7 @@ class QueuePanel(QDockWidget):
 
         self.signals = _QueueSignals(queue, self)
         self.signals.jobsChanged.connect(self.rebuild)
-        self.signals.jobChanged.connect(self._refresh_job)
+        self.signals.jobChanged.connect(self._job_changed)
         self.signals.progress.connect(self._refresh_job)
         self.signals.preview.connect(self._on_preview)
         self.signals.engineState.connect(self._on_engine_state)
@@ -309,8 +337,13 @@ class QueuePanel(QDockWidget):
         return [self._rows[j.id] for j in self.queue.jobs if j.id in self._rows]
 
     def rebuild(self) -> None:
-        """Rows follow the queue's list: keep existing rows, add/remove, put them in order."""
-        ids = [j.id for j in self.queue.jobs]
+        """Rows follow the queue: keep existing rows, add/remove, and show the running job first, then
+        the waiting ones in the order they will run, then the finished ones, newest first."""
+        jobs = self.queue.jobs
+        live = [j for j in jobs if j.state in (JobState.RUNNING, JobState.QUEUED)]
+        done = [j for j in jobs if j.state not in (JobState.RUNNING, JobState.QUEUED)]
+        ordered = sorted(live, key=lambda j: j.state != JobState.RUNNING) + done[::-1]
+        ids = [j.id for j in ordered]
         for job_id in list(self._rows):
             if job_id not in ids:
                 row = self._rows.pop(job_id)
@@ -321,7 +354,17 @@ class QueuePanel(QDockWidget):
             if row is None:
                 row = self._rows[job_id] = JobRow(self, job_id)
             self._list_layout.insertWidget(i, row)  # re-inserting moves it
+        self.clear_button.setEnabled(bool(done))
         self._refresh_all()
+        if ordered and ordered[0].state == JobState.RUNNING:
+            self.scroll.ensureWidgetVisible(self._rows[ordered[0].id])  # the running job stays in view
+
+    def _job_changed(self, job_id: str) -> None:
+        row, job = self._rows.get(job_id), self.queue.job(job_id)
+        if row is not None and job is not None and row.state != job.state:
+            self.rebuild()  # a job started or finished: it moves to its group
+        else:
+            self._refresh_job(job_id)
 
     def _refresh_all(self) -> None:
         for row in self._rows.values():
