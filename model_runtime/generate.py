@@ -1,6 +1,8 @@
 """Generate a clip from a prompt: `python -m model_runtime.generate --prompt "..." --out clip.mp4|clip.npy`.
 
-`.npy` is uint8 T×H×W×3 at the model's native size; `.mp4` is upscaled for viewing.
+`.npy` is uint8 T×H×W×3 at the model's native size; `.mp4` is upscaled for viewing. The bundled U-ViT
+(or `--checkpoint FILE`), or an open video model from a local diffusers folder (`--model DIR`, with
+`--frames N --width W --height H`: model_runtime.backends).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from contract.aspects import ASPECTS
 from contract.files import atomic_path
+from contract.request import RequestError
 from contract.rules import DEFAULT_SAMPLER, SAMPLERS
 from model_runtime.errors import RuntimeUserError
 
@@ -33,6 +36,18 @@ def write_clip(path: Path, frames: np.ndarray, fps: float) -> None:
             np.save(tmp, frames, allow_pickle=False)
         else:
             video_io.write_mp4(tmp, frames, fps)
+
+
+def _backend(args):
+    """The generator class: --model is always a diffusers folder (checked as one); a --checkpoint
+    folder too, a file (or nothing: the bundled model) the U-ViT (model_runtime.backends)."""
+    import importlib
+
+    from model_runtime.backends import DIFFUSERS, generator_spec
+
+    spec = DIFFUSERS if args.model else generator_spec(args.checkpoint)
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +76,7 @@ def _main(argv: list[str] | None) -> int:
     ap.add_argument("--prompt", required=True)
     ap.add_argument("--negative-prompt", default="")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's; U-ViT 20)")
     ap.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=list(SAMPLERS))
     ap.add_argument("--guidance", type=float, default=None, help="classifier-free guidance (default: the model's)")
     ap.add_argument("--frames", type=int, default=None, help="longer than the model's clip = chained extend")
@@ -72,7 +87,11 @@ def _main(argv: list[str] | None) -> int:
     ap.add_argument("--aspect", default=None, choices=list(ASPECTS),
                     help="frame aspect (default: the model's first, 16:9 for a latent model); the model's "
                          "native size for it is written")
-    ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--checkpoint", default=None, help="a U-ViT checkpoint (.safetensors)")
+    ap.add_argument("--model", default=None, metavar="DIR",
+                    help="an open video model: a local diffusers folder (with model_index.json)")
+    ap.add_argument("--width", type=int, default=None, help="frame width (a model of free size; with --height)")
+    ap.add_argument("--height", type=int, default=None, help="frame height (with --width)")
     ap.add_argument("--random-init", action="store_true", help="untrained model, for plumbing tests")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--out", required=True)
@@ -85,6 +104,8 @@ def _main(argv: list[str] | None) -> int:
     modes = [m for m, v in (("i2v", args.image), ("extend", args.extend), ("v2v", args.video)) if v]
     if len(modes) > 1:
         return _fail("use only one of --image, --extend and --video")
+    if args.model and (args.checkpoint or args.random_init):
+        return _fail("use --model DIR or --checkpoint / --random-init, not both")
     try:
         from model_runtime import video_io
         from model_runtime.pipeline import GenerationRequest, Generator, validate
@@ -100,14 +121,25 @@ def _main(argv: list[str] | None) -> int:
                 video = video_io.read_video(args.extend or args.video)
         except (ValueError, OSError, RuntimeError) as e:
             return _fail(str(e).splitlines()[0])
-        gen = Generator(checkpoint=args.checkpoint, device=args.device, random_init=args.random_init)
+        gen = _backend(args)(checkpoint=args.model or args.checkpoint, device=args.device,
+                             random_init=args.random_init)
+        caps = getattr(gen, "capabilities", None)  # contract.capabilities: the model's defaults
         guidance = args.guidance if args.guidance is not None else float(
-            gen.info.get("config", {}).get("extra", {}).get("guidance", 3.0))
+            caps.guidance[2] if caps else gen.info.get("config", {}).get("extra", {}).get("guidance", 3.0))
+        steps = args.steps if args.steps is not None else (caps.steps[2] if caps else 20)
         req = GenerationRequest(prompt=args.prompt, negative_prompt=args.negative_prompt, seed=args.seed,
-                                steps=args.steps, sampler=args.sampler, guidance=guidance, frames=args.frames,
+                                steps=steps, sampler=args.sampler, guidance=guidance, frames=args.frames,
                                 mode=modes[0] if modes else "t2v", image=image, video=video, strength=args.strength,
-                                aspect=args.aspect)
-        validate(req, gen.cfg.frames, gen.cfg.aspect_names)
+                                aspect=args.aspect, width=args.width, height=args.height)
+        if isinstance(gen, Generator):
+            validate(req, gen.cfg.frames, gen.cfg.aspect_names)
+            if caps is not None and req.width is not None:  # a size it must make natively
+                try:
+                    req.validate_for(caps)
+                except RequestError as e:
+                    return _fail(e.message)
+        else:
+            gen.validate(req)
         unknown = gen.unknown_words(args.prompt)
         if unknown:
             print(f"warning: words the model does not know (ignored): {', '.join(unknown)}", file=sys.stderr)
@@ -128,7 +160,7 @@ def _main(argv: list[str] | None) -> int:
         finally:
             if bar is not None:
                 bar.close()
-        write_clip(out, frames, gen.cfg.fps)
+        write_clip(out, frames, float(gen.info["fps"]))
     except RuntimeUserError as e:
         return _fail(str(e))
     if not args.quiet:
