@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from contract.capabilities import Capabilities
 from contract.request import GenerationRequest, RequestError
 from contract.rules import MAX_GUIDANCE, MAX_STEPS, MODES, SAMPLERS, parts_for
-from model_runtime import autoencoder, conditioning
+from model_runtime import autoencoder, conditioning, config_rules
 from model_runtime import checkpoint as ckpt
 from model_runtime.anchored_noise import anchored_noise
 from model_runtime.diffusion import Schedule
@@ -74,9 +74,10 @@ class Generator:
         self.ae = None  # the autoencoder of a latent model
         if random_init:
             try:
-                cfg = UViTConfig.from_dict(config or {})
+                cfg = UViTConfig.from_dict({} if config is None else config)
             except (TypeError, ValueError) as e:
                 raise RuntimeUserError("config", f"bad model config ({e})") from None
+            config_rules.check_fits(cfg, self.device)  # refused before any tensor when it cannot fit
             torch.manual_seed(0)
             self.model = VideoDiffusionModel(cfg).to(self.device).eval()
             meta = {"model_id": "random-init", "checkpoint_hash": "", "meta": {}, "path": ""}

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from studio import interrupts
+from studio.engine.variations import MAX_TAKES
 from studio.errors import StudioError
 from studio.headless_bars import Bars
 from studio.interrupts import Interrupted
@@ -44,7 +45,7 @@ USER_KINDS = frozenset({
     "usage", "storyboard", "settings", "path", "checkpoint", "device", "model_config", "bad_params",
     "bad_request", "missing_reference", "missing_input", "bad_input", "timeline", "missing_media",
     "project_missing", "project_corrupt", "project_too_new", "project_invalid", "project_exists", "empty",
-    "project_link", "model_folder",
+    "project_link", "model_folder", "config",
 })
 # Output suffix -> export format when no --preset is given (H.264 1080p is the default).
 SUFFIX_FORMATS = {".mp4": "h264", ".webm": "vp9", ".mov": "prores", ".gif": "gif"}
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "prores_master, gif_preview), or 'project' for the storyboard's own size")
     ap.add_argument("--steps", type=int, help="sampler steps for every shot (overrides the storyboard)")
     ap.add_argument("--seed", type=int, help="seeds for every shot: shot i (from 0) gets SEED + i")
+    ap.add_argument("--takes", type=int, default=1, metavar="N",
+                    help="N takes of every shot, seeds S, S+1, … from the shot's seed S (the first is chosen)")
     ap.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                     help="where the model runs (default: auto)")
     ap.add_argument("--checkpoint", help="model checkpoint (default: the bundled model in assets/models/)")
@@ -230,6 +233,8 @@ class Render:
         else:
             self.todo = list(self.project.shots)
         apply_overrides(self.project, self.todo, args.steps, args.seed)
+        if not 1 <= args.takes <= MAX_TAKES:
+            raise StudioError("usage", f"--takes must be from 1 to {MAX_TAKES}, got {args.takes}")
         from studio.headless_jobs import preflight
 
         preflight(self.project, self.todo, existing)  # references a shot needs: before the model loads
@@ -313,7 +318,8 @@ class Render:
         info = await self.start_engine()
         self.make_folder()
         try:
-            await render_shots(self.client, info, self.project, self.folder, self.todo, self.bars, self.save)
+            await render_shots(self.client, info, self.project, self.folder, self.todo, self.bars, self.save,
+                               takes=self.args.takes)
         finally:
             self.bars.close()
             with contextlib.suppress(Exception):

@@ -18,6 +18,7 @@ from studio.engine.generation import GenerationService
 from studio.engine.params import request_from_params, validate_request
 from studio.engine.queue import JobQueue
 from studio.engine.takes import needs_previous_take
+from studio.engine.variations import take_params
 from studio.errors import StudioError
 from studio.project.choice import add_take, chosen
 from studio.project.schema import Job, JobState, Mode, ProjectData, Shot, Take
@@ -51,24 +52,28 @@ class _Host:
 
     def __init__(self, project: ProjectData, folder: Path, save: Callable[[], None]):
         self.data, self.path, self._save = project, folder, save
+        self._made: set[str] = set()
 
     def add_take(self, shot_id: str, take: Take) -> bool:
         shot = next((s for s in self.data.shots if s.id == shot_id), None)
         if shot is None:
             return False
-        add_take(self.data, shot, take, choose=True)
+        first = shot_id not in self._made  # this render's first take of the shot is the chosen one
+        self._made.add(shot_id)
+        add_take(self.data, shot, take, choose=first)
         self._save()
         return True
 
 
 async def render_shots(client, info: WorkerReady, project: ProjectData, folder: Path, todo: list[Shot], bars,
-                       save: Callable[[], None]) -> None:
-    """Generate a take for every shot of `todo`; returns when all are in the project (saved)."""
+                       save: Callable[[], None], takes: int = 1) -> None:
+    """Generate `takes` takes for every shot of `todo` (seeds S, S+1, … from the shot's seed: a
+    render is repeatable); the first is chosen. Returns when all are in the project (saved)."""
     # Nobody looks at previews here: a huge interval leaves only the first and the last.
     queue = JobQueue(client, folder / "media", folder, preview_interval_s=1e9)
     service = GenerationService(queue, _Host(project, folder, save))
     loop = asyncio.get_running_loop()
-    plan = {s.id: total_steps(s.params, info) for s in todo}
+    plan = {s.id: total_steps(s.params, info) * takes for s in todo}
     row = {s.id: project.shots.index(s) + 1 for s in project.shots}
     results: dict[str, asyncio.Future] = {}
     done_steps = 0
@@ -81,7 +86,7 @@ async def render_shots(client, info: WorkerReady, project: ProjectData, folder: 
 
     def started(job: Job) -> None:
         if job.state == JobState.RUNNING:
-            bars.start_shot(f"shot {row[job.shot_id]}/{len(project.shots)}", plan[job.shot_id])
+            bars.start_shot(f"shot {row[job.shot_id]}/{len(project.shots)}", plan[job.shot_id] // takes)
 
     queue.on_job_changed.connect(started)
     queue.on_progress.connect(lambda job, live: bars.shot_progress(live.step, live.total, done_steps))
@@ -90,15 +95,16 @@ async def render_shots(client, info: WorkerReady, project: ProjectData, folder: 
     queue.on_failed.connect(lambda job, kind, message: settle(job, StudioError(kind, message)))
     bars.start_render(sum(plan.values()))
 
-    jobs: list[Job] = []
+    jobs: list[tuple[Shot, Job]] = []
     for shot in todo:
-        try:
-            job = service.enqueue(shot.id, shot.params)
-        except StudioError as e:
-            raise StudioError(e.kind, f"shot {row[shot.id]}: {e.message}") from None
-        results.setdefault(job.id, loop.create_future())
-        jobs.append(job)
-    for shot, job in zip(todo, jobs, strict=True):
+        for params in take_params(shot.params.model_copy(update={"seed_locked": True}), takes):
+            try:
+                job = service.enqueue(shot.id, params)
+            except StudioError as e:
+                raise StudioError(e.kind, f"shot {row[shot.id]}: {e.message}") from None
+            results.setdefault(job.id, loop.create_future())
+            jobs.append((shot, job))
+    for shot, job in jobs:
         try:
             outcome = await results[job.id]
         except asyncio.CancelledError:
@@ -106,5 +112,5 @@ async def render_shots(client, info: WorkerReady, project: ProjectData, folder: 
             raise
         if isinstance(outcome, StudioError):
             raise StudioError(outcome.kind, f"shot {row[shot.id]}: {outcome.message}")
-        done_steps += plan[shot.id]
+        done_steps += plan[shot.id] // takes
         bars.end_shot(done=done_steps)

@@ -214,3 +214,17 @@ def test_render_path_imports_neither_torch_nor_qt(tmp_path):
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_takes_makes_several_takes_and_chooses_the_first(tmp_path, tiny_config):
+    board = tmp_path / "two.json"
+    board.write_text(json.dumps({"title": "Two", "shots": [{"prompt": "a red ball at night", "duration": 1, "seed": 40},
+                                                           {"prompt": "a blue box", "duration": 1}]}), encoding="utf-8")
+    r = render(board, "-o", tmp_path / "film.mp4", *FAST, "--model-config", tiny_config, "--takes", "2",
+               "--project-dir", tmp_path / "kept")
+    assert r.returncode == 0, r.stderr
+    project = open_project(tmp_path / "kept.vstudio")
+    first, second = project.shots
+    assert [t.params.seed for t in first.takes] == [40, 41]  # the storyboard's seed, then the next
+    assert first.chosen_take == first.takes[0].id and second.chosen_take == second.takes[0].id
+    assert len({t.params.seed for t in second.takes}) == 2

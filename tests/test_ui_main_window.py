@@ -126,6 +126,7 @@ def test_generate_runs_through_the_queue_into_a_new_take(qtbot, tmp_path):
     gen = GenerationController(doc, queue)
     w = make_window(qtbot, doc, generation=gen, queue=queue)
     a, b = doc.shot_ids()
+    doc.set_params(a, seed_locked=True)  # a locked seed goes to the worker as it is
     w.shots.select_ids([a, b])
     w.act_generate.trigger()
     assert doc.status(a) == ShotStatus.GENERATING  # the engine was idle: the first starts at once

@@ -156,7 +156,7 @@ class GenParams(_Strict):
     motion: Motion = Motion.AUTO
     duration: FrameTime = at_fps(2.0)  # made at the project's fps when set; see _duration
     seed: int = Field(0, ge=0, le=MAX_SEED)
-    seed_locked: bool = True
+    seed_locked: bool = False  # unlocked: each new take rolls its own seed (engine.variations)
     steps: int = Field(20, ge=1, le=MAX_STEPS)
     guidance: float = Field(3.0, ge=0, le=MAX_GUIDANCE)
     sampler: str = Field(DEFAULT_SAMPLER, pattern=SAMPLER_PATTERN)

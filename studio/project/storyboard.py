@@ -136,6 +136,8 @@ def _shot(fields: dict[str, Any], first: bool, defaults: GenParams | None = None
     for name in ("seed", "steps"):
         if name in fields:
             p[name] = _number(name, fields[name], integer=True)
+    if "seed" in fields:
+        p["seed_locked"] = True  # a storyboard that names a seed wants that seed
     for name in ("guidance", "strength"):
         if name in fields:
             p[name] = _number(name, fields[name])

@@ -9,16 +9,16 @@ failed or cleared, `doc.data.queue` kept equal to the queue's jobs, one-line mes
 from __future__ import annotations
 
 import asyncio
-import random
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from studio.engine.client import EngineState
 from studio.engine.generation import GenerationService
+from studio.engine.variations import repeated_take, take_params
 from studio.errors import StudioError
 from studio.project.model_choices import effective_model
-from studio.project.schema import MAX_SEED, Job, JobState
+from studio.project.schema import Job, JobState
 
 
 class GenerationController(QObject):
@@ -91,27 +91,33 @@ class GenerationController(QObject):
             self._restoring = False
 
     # -- queueing -------------------------------------------------------------------------------
-    def generate(self, shot_ids: list[str]) -> StudioError | None:
-        """Queue one job per shot, in shot-list order. Errors are values (also on `message`)."""
+    def generate(self, shot_ids: list[str], takes: int = 1) -> StudioError | None:
+        """Queue `takes` jobs per shot (engine.variations: an unlocked seed rolls for each), in
+        shot-list order. Errors are values (also on `message`)."""
         if self.doc.path is None:
             return self._fail(StudioError("no_path", "save the project first: takes are written into its folder"))
         ids = sorted((i for i in shot_ids if self.doc.row_of(i) >= 0), key=self.doc.row_of)
-        queued = []
+        queued, repeats = [], []
         for sid in ids:
-            params = self.doc.shot(sid).params.model_copy()
-            if not params.seed_locked:
-                params.seed = random.randint(0, MAX_SEED)
+            shot = self.doc.shot(sid)
             # Queued first: enqueueing may start the job at once (generating) when the engine is idle.
             self.doc.mark_queued([sid])
-            try:
-                self.service.enqueue(sid, params)
-            except StudioError as e:
-                self.doc.mark_failed(sid, e.message)
-                self._fail(StudioError(e.kind, f"shot {self.doc.row_of(sid) + 1}: {e.message}"))
-                continue
-            queued.append(sid)
+            for params in take_params(shot.params, takes):
+                if repeated_take(shot, params) is not None:
+                    repeats.append(self.doc.row_of(sid) + 1)
+                try:
+                    self.service.enqueue(sid, params)
+                except StudioError as e:
+                    self.doc.mark_failed(sid, e.message)
+                    self._fail(StudioError(e.kind, f"shot {self.doc.row_of(sid) + 1}: {e.message}"))
+                    break
+                queued.append(sid)
         if queued:
-            self.message.emit(f"Queued {len(queued)} shot{'s' if len(queued) != 1 else ''} for generation")
+            n = len(queued)
+            self.message.emit(f"Queued {n} take{'s' if n != 1 else ''} of {len(set(queued))} "
+                              f"shot{'s' if len(set(queued)) != 1 else ''}" + (
+                                  f" — shot {', '.join(map(str, sorted(set(repeats))))}: the seed is locked and "
+                                  "nothing changed, so this repeats a take" if repeats else ""))
         return None
 
     def progress(self, shot_id: str) -> float | None:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.engine.params import capabilities_of
+from studio.engine.variations import MAX_TAKES
 from studio.project import preferences as prefs
 from studio.project.document import ProjectDocument
 from studio.ui.inspector import Inspector
@@ -46,6 +48,7 @@ class MainWindow(QMainWindow):
         self.queue = queue
         self.media = TakeMediaCache(lambda: doc.path)
         self.ask = QMessageBox.question  # replaced in tests
+        self.ask_int = QInputDialog.getInt
         self._build_panels()
         self._build_actions()
         self._build_menus()
@@ -144,6 +147,8 @@ class MainWindow(QMainWindow):
                                                "Queue shots without a take, stale or failed")
         self.act_generate_all = self._action("Generate &All", lambda: self.generate("all"), None,
                                              "Queue every shot")
+        self.act_generate_takes = self._action("Generate &Takes…", lambda: self.generate("takes"), "Ctrl+Alt+G",
+                                               "Queue several takes of the selected shots (new seeds)")
         # Playback: window-wide, as in an NLE (text fields keep their keys: Qt lets the focused
         # editor claim a key before a shortcut does).
         p = self.player
@@ -185,7 +190,7 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         e.addAction(self.act_settings)
         g = mb.addMenu("&Generate")
-        g.addActions([self.act_generate, self.act_generate_stale, self.act_generate_all])
+        g.addActions([self.act_generate, self.act_generate_stale, self.act_generate_all, self.act_generate_takes])
         pb = mb.addMenu("&Playback")
         pb.addActions([self.act_play, self.act_j, self.act_k, self.act_l])
         pb.addSeparator()
@@ -279,7 +284,13 @@ class MainWindow(QMainWindow):
         return self.doc.shot_ids()
 
     def generate(self, kind: str) -> None:
-        """Queue shots for generation: "selected", "stale" or "all"."""
+        """Queue shots for generation: "selected", "stale" or "all"; "takes": several of the selected."""
+        takes = 1
+        if kind == "takes":
+            takes, ok = self.ask_int(self, "Generate takes", "New takes of each selected shot:", 3, 1, MAX_TAKES)
+            if not ok:
+                return
+            kind = "selected"
         ids = self.shot_ids_for(kind)
         if not ids:
             self.statusBar().showMessage("Nothing to generate", 4000)
@@ -290,7 +301,7 @@ class MainWindow(QMainWindow):
             return
         if self.doc.path is None and not self.save_as():
             return
-        self.generation.generate(ids)
+        self.generation.generate(ids, takes=takes)
 
     def _job_label(self, job) -> str:
         row = self.doc.row_of(job.shot_id)

@@ -212,6 +212,8 @@ class ShotListPanel(QWidget):
                                         "Queue every shot")
         self.act_gen_stale = self._action("Generate Stale", lambda: self.generateRequested.emit("stale"), None,
                                           "Queue the shots without a take or whose parameters changed")
+        self.act_gen_takes = self._action("Generate Takes…", lambda: self.generateRequested.emit("takes"), None,
+                                          "Queue several takes of the selected shots, each with its own seed")
 
     def _build_layout(self) -> None:
         def tool(action: QAction, text: str | None = None) -> QToolButton:
@@ -231,7 +233,7 @@ class ShotListPanel(QWidget):
         gen.setText("Generate")
         gen.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         menu = QMenu(gen)
-        menu.addActions([self.act_gen_selected, self.act_gen_stale, self.act_gen_all])
+        menu.addActions([self.act_gen_selected, self.act_gen_stale, self.act_gen_all, self.act_gen_takes])
         gen.setMenu(menu)
         gen.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.generate_button = gen
