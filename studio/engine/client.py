@@ -52,7 +52,7 @@ class WorkerOptions:
     device: str = "auto"
     random_init: bool = False
     config: dict[str, Any] | None = None
-    calibrate_steps: int = 3
+    calibrate_steps: int = 8  # see model_runtime.worker.DEFAULT_OPTIONS
     threads: int | None = None
     nice: int = 5  # worker CPU priority below the GUI's (POSIX nice increment)
     preview_max_side: int = 64
