@@ -137,3 +137,20 @@ def test_the_inspector_offers_only_what_the_model_can_do(qtbot):
     ins.set_capabilities(None)  # no model known: everything again
     assert "does not know" in ins.unknown.text()
     assert all(ins.mode.model().item(i).isEnabled() for i in range(ins.mode.count())) and ins.sampler.isEnabled()
+
+
+def test_a_generation_error_leaves_the_inspector_once_it_no_longer_holds(qtbot):
+    from studio.project.document import ProjectDocument
+    from studio.project.storyboard import load_storyboard
+    from studio.ui.inspector import Inspector
+    from tests.project_helpers import SAMPLE_JSON
+
+    doc = ProjectDocument(load_storyboard(SAMPLE_JSON))
+    ins = Inspector(doc)
+    qtbot.addWidget(ins)
+    sid = doc.shot_at(0).id
+    doc.set_current_shot(sid)
+    doc.mark_failed(sid, "worker died (exit code -9)")
+    assert not ins.error.isHidden() and "worker died" in ins.error.text()
+    doc.mark_queued([sid])  # generated again
+    assert ins.error.isHidden()

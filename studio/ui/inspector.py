@@ -316,6 +316,9 @@ class Inspector(QWidget):
             self.stale_note.setVisible(shot.status == ShotStatus.STALE)
             if shot.status == ShotStatus.FAILED and shot.error:
                 self._show_error(f"Generation failed: {shot.error}")
+            elif self.error.text().startswith("Generation failed"):
+                self.error.hide()  # it no longer holds: the shot was queued again or has a new take
+                self.error.setText("")
             if self.prompt.toPlainText() != p.prompt:
                 with QSignalBlocker(self.prompt):
                     cursor = self.prompt.textCursor()
