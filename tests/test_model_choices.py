@@ -154,3 +154,17 @@ def test_a_generation_error_leaves_the_inspector_once_it_no_longer_holds(qtbot):
     assert not ins.error.isHidden() and "worker died" in ins.error.text()
     doc.mark_queued([sid])  # generated again
     assert ins.error.isHidden()
+
+
+def test_player_and_timeline_state_one_length(qtbot):
+    import numpy as np
+
+    from studio.ui.frame_source import ArrayFrameSource
+    from studio.ui.player import Player
+    from studio.ui.timecode import format_seconds
+
+    player = Player()
+    qtbot.addWidget(player)
+    player.set_source(ArrayFrameSource(np.zeros((180, 8, 8, 3), np.uint8), 24.0), "film")
+    # a 7.5 s film at 24 fps is 180 frames: the timeline says 00:00:07:12, and so does the player
+    assert player.duration_label.text() == "/ " + format_seconds(7.5, 24.0) == "/ 00:00:07:12"

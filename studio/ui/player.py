@@ -407,7 +407,8 @@ class Player(QWidget):
             self.view.set_frame(self._source.frame(self.position))
         self.btn_play.setIcon(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MediaPause if self.playing else QStyle.StandardPixmap.SP_MediaPlay))
-        self.duration_label.setText("/ " + format_timecode(max(self.count - 1, 0), self.fps))
+        # the film's length, as the timeline states it (the last frame is at length - 1 frame)
+        self.duration_label.setText("/ " + format_timecode(self.count, self.fps))
         if self.speed in (0.0, 1.0):
             self.speed_label.setText("")
         else:
