@@ -188,6 +188,32 @@ def test_wan_image_to_video_with_its_clip_encoder(loaded):
         wan_i2v.generate(req())
 
 
+def test_a_pipeline_outside_the_table_runs_through_the_generic_adapter(loaded, folders, monkeypatch):
+    """WanPipeline as if the table did not know it: its own __call__ defaults, the model's frame and size
+    rules, a fitted preview map, and the very clip the Wan family makes (the same call)."""
+    from model_runtime.backends import diffusers_families as families
+
+    monkeypatch.delitem(families.PIPELINES, "WanPipeline")
+    gen = dv.DiffusersGenerator(str(folders["wan"]), device="cpu")
+    c = gen.capabilities
+    assert (c.family, c.modes, c.frames, c.default_size, c.steps[2], c.guidance[2]) == \
+        ("diffusers", ("t2v",), 81, (480, 832), 50, 5.0)
+    assert (c.frame_step, c.frame_offset, c.size_multiple) == (4, 1, 16)
+    assert gen.info["preview"] == "fitted"
+    assert np.array_equal(gen.generate(req(steps=2)), loaded["wan"].generate(req(steps=2)))
+
+
+def test_which_pipelines_the_generic_adapter_takes():
+    import diffusers
+
+    from model_runtime.backends.diffusers_families import generic_modes
+
+    assert generic_modes(diffusers.CogVideoXPipeline) == ("t2v",)
+    assert generic_modes(diffusers.CogVideoXImageToVideoPipeline) == ("i2v",)
+    assert generic_modes(diffusers.WanVideoToVideoPipeline) is None  # no num_frames: it follows a source video
+    assert generic_modes(diffusers.StableDiffusionPipeline) is None
+
+
 # ---- requests the model cannot make ----------------------------------------------------------------
 @pytest.mark.parametrize("name,kw,words", [
     ("wan", dict(frames=10), "4k+1"),

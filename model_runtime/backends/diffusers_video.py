@@ -244,7 +244,7 @@ class DiffusersGenerator:
             frames=1, frame_step=step, frame_offset=offset, min_frames=legal_at_least(fam.min_frames),
             max_frames=fam.max_frames, chain=False, aspects={}, size_multiple=multiple, min_side=min_side,
             max_side=max_side, steps=steps, guidance=guidance, negative_prompt=fam.negative_prompt, samplers=())
-        caps = dataclasses.replace(caps, default_size=(caps._snap(size[0]), caps._snap(size[1])))
+        caps = dataclasses.replace(caps, default_size=caps.size_for(None, width=size[1], height=size[0]))  # snapped
         return dataclasses.replace(caps, frames=caps.legal_frames(frames))
 
     def _params(self) -> int:
