@@ -45,7 +45,7 @@ USER_KINDS = frozenset({
     "usage", "storyboard", "settings", "path", "checkpoint", "device", "model_config", "bad_params",
     "bad_request", "missing_reference", "missing_input", "bad_input", "timeline", "missing_media",
     "project_missing", "project_corrupt", "project_too_new", "project_invalid", "project_exists", "empty",
-    "project_link", "model_folder", "config",
+    "project_link", "model_folder", "config", "range",
 })
 # Output suffix -> export format when no --preset is given (H.264 1080p is the default).
 SUFFIX_FORMATS = {".mp4": "h264", ".webm": "vp9", ".mov": "prores", ".gif": "gif"}
@@ -63,10 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("storyboard", help="a storyboard .json or .csv, or a NAME.vstudio project folder")
     ap.add_argument("-o", "--output", required=True,
                     help="the film to write; its suffix picks the format without --preset "
-                         "(.mp4 H.264, .webm VP9, .mov ProRes, .gif; all 1080p at the storyboard's frame rate, "
-                         "except .gif: the gif_preview preset)")
+                         "(.mp4 H.264, .webm VP9, .mov ProRes, all at the storyboard's own size and frame rate; "
+                         ".gif: the gif_preview preset)")
     ap.add_argument("--preset", help="an export preset (landscape_1080p, vertical_1080x1920, square_1080, "
-                                     "prores_master, gif_preview), or 'project' for the storyboard's own size")
+                                     "prores_master, gif_preview); default: the storyboard's own size and rate")
+    ap.add_argument("--range", metavar="IN-OUT",
+                    help="export only this part of the film: seconds (2.5-6) or timecodes (00:00:02:12-00:00:06:00)")
     ap.add_argument("--steps", type=int, help="sampler steps for every shot (overrides the storyboard)")
     ap.add_argument("--seed", type=int, help="seeds for every shot: shot i (from 0) gets SEED + i")
     ap.add_argument("--takes", type=int, default=1, metavar="N",
@@ -128,12 +130,13 @@ def export_settings(output: Path, preset: str | None, project: ProjectData):
                                           f"{', '.join([*presets.PRESETS, PROJECT_PRESET])}")
         s = presets.resolve_settings(preset)
     elif not suffix or suffix == ".mp4":
-        s = presets.ExportSettings(fps=project.settings.fps)
+        s = project_settings(project)  # the storyboard's own size and frame rate
     elif suffix == ".gif":
         s = presets.resolve_settings("gif_preview")
     elif suffix in SUFFIX_FORMATS:
         base = presets.resolve_settings("prores_master") if suffix == ".mov" else presets.ExportSettings(format="vp9")
-        s = base.model_copy(update={"fps": project.settings.fps})
+        own = project_settings(project)
+        s = base.model_copy(update={"fps": own.fps, "width": own.width, "height": own.height})
     else:
         raise StudioError("settings", f"cannot tell the film's format from {output.name!r}: use "
                                       f"{', '.join(SUFFIX_FORMATS)} or --preset")
@@ -143,6 +146,32 @@ def export_settings(output: Path, preset: str | None, project: ProjectData):
         raise StudioError("settings", f"{output.name} does not fit the {presets.FORMAT_LABELS[s.format]} "
                                       f"format of this preset: name it *{s.extension}")
     return s, output
+
+
+def parse_range(text: str, fps: float) -> tuple[int, int]:
+    """"IN-OUT" in seconds (2.5-6) or timecodes (00:00:02:12-00:00:06:00) → frames [in, out) at `fps`."""
+    from studio.media.timecode import parse_timecode
+
+    def frame(part: str) -> int:
+        part = part.strip()
+        if ":" in part:
+            return parse_timecode(part, fps)
+        seconds = float(part)
+        if not seconds >= 0 or seconds == float("inf"):
+            raise ValueError(part)
+        return round(seconds * fps)
+
+    head, sep, tail = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError(text)
+        start, stop = frame(head), frame(tail)
+    except ValueError:
+        raise StudioError("usage", f"--range {text!r}: give IN-OUT in seconds (2.5-6) or timecodes "
+                                   "(00:00:02:12-00:00:06:00)") from None
+    if stop <= start:
+        raise StudioError("usage", f"--range {text!r}: OUT must come after IN")
+    return start, stop
 
 
 def check_output(output: Path) -> None:
@@ -225,6 +254,7 @@ class Render:
         self.settings, self.output = export_settings(Path(args.output).expanduser().absolute(), args.preset,
                                                      self.project)
         check_output(self.output)
+        self.span = parse_range(args.range, self.settings.fps) if args.range else None
         if existing is not None and args.project_dir:
             raise StudioError("usage", "--project-dir is for storyboards; a .vstudio renders into its own folder")
         self.existing = existing
@@ -329,7 +359,7 @@ class Render:
     async def export(self) -> tuple[Path, int, float]:
         from studio.media.deliver import export_project, plan
 
-        n, seconds = plan(self.project, self.folder, self.settings)
+        n, seconds = plan(self.project, self.folder, self.settings, self.span)
         cancel = threading.Event()
         bar = self.bars._bar(total=n, desc="export", unit="frame", position=0)
 
@@ -338,7 +368,8 @@ class Render:
 
         loop = asyncio.get_running_loop()
         work = loop.run_in_executor(None, lambda: export_project(
-            self.project, self.folder, self.output, self.settings, progress=progress, cancel=cancel))
+            self.project, self.folder, self.output, self.settings, progress=progress, cancel=cancel,
+            span=self.span))
         try:
             film = await asyncio.shield(work)
         except asyncio.CancelledError:

@@ -71,7 +71,7 @@ def test_three_shot_film_and_sidecar(rendered):
     folder, board, film, r = rendered
     info = probe(film)
     # 1 s + 1 s + 2.5 s, the crossfade overlaps 0.5 s (a fade through black does not): 4 s at 24 fps
-    assert (info.width, info.height, info.fps) == (1920, 1080, 24.0)  # the default preset: 1080p H.264
+    assert (info.width, info.height, info.fps) == (1280, 720, 24.0)  # the default: the storyboard's own raster
     assert info.video_codec == "h264"
     assert abs(info.frames - 96) <= 1
     side = json.loads(film.with_suffix(".json").read_text(encoding="utf-8"))
@@ -185,10 +185,11 @@ def test_ctrl_c_cancels_cleanly(tmp_path, tiny_config):
 
 
 @pytest.mark.parametrize("name,preset,fmt,size,final", [
-    ("film.mp4", None, "h264", (1920, 1080), "film.mp4"),
-    ("film", None, "h264", (1920, 1080), "film.mp4"),  # no suffix: the format's own is added
-    ("film.webm", None, "vp9", (1920, 1080), "film.webm"),
-    ("film.mov", None, "prores", (1920, 1080), "film.mov"),
+    ("film.mp4", None, "h264", (1280, 720), "film.mp4"),  # the storyboard's own size by default
+    ("film", None, "h264", (1280, 720), "film.mp4"),  # no suffix: the format's own is added
+    ("film.webm", None, "vp9", (1280, 720), "film.webm"),
+    ("film.mov", None, "prores", (1280, 720), "film.mov"),
+    ("film.mp4", "landscape_1080p", "h264", (1920, 1080), "film.mp4"),
     ("film.gif", None, "gif", (480, 270), "film.gif"),
     ("film.mp4", "square_1080", "h264", (1080, 1080), "film.mp4"),
     ("film.mp4", "project", "h264", (1280, 720), "film.mp4"),  # the storyboard's own size
@@ -228,3 +229,17 @@ def test_takes_makes_several_takes_and_chooses_the_first(tmp_path, tiny_config):
     assert [t.params.seed for t in first.takes] == [40, 41]  # the storyboard's seed, then the next
     assert first.chosen_take == first.takes[0].id and second.chosen_take == second.takes[0].id
     assert len({t.params.seed for t in second.takes}) == 2
+
+
+def test_range_exports_the_editors_in_out_part(rendered, tmp_path):
+    folder, _board, _film, _r = rendered
+    part = tmp_path / "part.mp4"
+    r = render(folder / "film.vstudio", "-o", part, *FAST, "--range", "1-00:00:02:12")  # 1 s to 2.5 s
+    assert r.returncode == 0, r.stderr
+    assert abs(probe(part).frames - 36) <= 1  # 1.5 s at 24 fps
+    side = json.loads(part.with_suffix(".json").read_text(encoding="utf-8"))
+    assert side["film"]["frames"] == probe(part).frames
+    for bad, words in (("3-1", "OUT must come after IN"), ("a-b", "give IN-OUT"), ("50-60", "holds no frame")):
+        r = render(folder / "film.vstudio", "-o", tmp_path / "x.mp4", *FAST, "--range", bad)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.returncode == 2 and len(lines) == 1 and words in lines[0], r.stderr

@@ -23,9 +23,9 @@ def test_a_generation_error_leaves_the_inspector_once_it_no_longer_holds(qtbot):
 def test_player_and_timeline_state_one_length(qtbot):
     import numpy as np
 
+    from studio.media.timecode import format_seconds
     from studio.ui.frame_source import ArrayFrameSource
     from studio.ui.player import Player
-    from studio.ui.timecode import format_seconds
 
     player = Player()
     qtbot.addWidget(player)

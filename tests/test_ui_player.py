@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from studio.media.timecode import format_seconds, format_timecode, parse_timecode
 from studio.ui.frame_source import ArrayFrameSource, ConformedSource, SideBySideSource, StreamFrameSource
 from studio.ui.playback_clock import PlaybackClock
 from studio.ui.player import Player
-from studio.ui.timecode import format_seconds, format_timecode, parse_timecode
 
 
 def numbered(n: int, fps: float = 24.0, size: int = 8) -> ArrayFrameSource:

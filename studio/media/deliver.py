@@ -33,12 +33,24 @@ def check_sidecar(film: str | Path) -> None:
                                   "overwrite it; give the film another name")
 
 
-def plan(project: ProjectData, project_dir: str | Path, settings: str | ExportSettings) -> tuple[int, float]:
+def plan(project: ProjectData, project_dir: str | Path, settings: str | ExportSettings,
+         span: tuple[int, int] | None = None) -> tuple[int, float]:
     """(frames, seconds) the export will have; raises the same StudioError the export would."""
     s = resolve_settings(settings)
     segs = [c.segment() for c in resolve_timeline(project, project_dir)]
-    n = frame_count(segs, s.fps)
-    return n, n / s.fps
+    start, stop = export_span(frame_count(segs, s.fps), span)
+    return stop - start, (stop - start) / s.fps
+
+
+def export_span(n: int, span: tuple[int, int] | None) -> tuple[int, int]:
+    """The frames [start, stop) of an n-frame film to export: all of it, or the editor's in–out range
+    (clamped to the film; StudioError "range" when nothing of it is left)."""
+    if span is None:
+        return 0, n
+    start, stop = max(0, int(span[0])), min(n, int(span[1]))
+    if stop <= start:
+        raise StudioError("range", f"the range {span[0]}–{span[1]} holds no frame of the {n}-frame film")
+    return start, stop
 
 
 def export_project(
@@ -49,16 +61,20 @@ def export_project(
     audio: str | Path | None = None,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    span: tuple[int, int] | None = None,
 ) -> Path:
-    """Export the project's timeline to `path` (+ `<film>.json` beside it); returns the film's path."""
+    """Export the project's timeline to `path` (+ `<film>.json` beside it); returns the film's path.
+    `span`: only the film's frames [start, stop) at the export's rate (the editor's in–out range)."""
     s = resolve_settings(settings)
     check_sidecar(output_path(path, s))
     clips = resolve_timeline(project, project_dir)
     if not clips:
         raise StudioError("empty", "the timeline is empty: add a take to it before exporting")
     segs = [c.segment() for c in clips]
-    n = frame_count(segs, s.fps)
-    frames = assemble(segs, s.fps, s.width, s.height, s.fit, scaler=s.scaler, blend=s.blend_frames)
+    start, stop = export_span(frame_count(segs, s.fps), span)
+    n = stop - start
+    frames = assemble(segs, s.fps, s.width, s.height, s.fit, scaler=s.scaler, motion=s.motion,
+                      start=start, stop=stop)
     film = export(frames, n, path, s, audio, progress, cancel)
     try:
         write_sidecar(sidecar_path(film), build(project, clips, s, film, n, Path(audio) if audio else None))

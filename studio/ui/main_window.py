@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from studio.engine.params import capabilities_of
 from studio.engine.variations import MAX_TAKES
+from studio.media.timecode import format_seconds
 from studio.project import preferences as prefs
 from studio.project.document import ProjectDocument
 from studio.ui.inspector import Inspector
@@ -28,7 +29,6 @@ from studio.ui.labels import STUDIO_SHORTCUTS
 from studio.ui.media_cache import TakeMediaCache
 from studio.ui.shot_list import ShotListPanel
 from studio.ui.take_browser import TakesPanel
-from studio.ui.timecode import format_seconds
 from studio.ui.timeline import TimelinePanel
 from studio.ui.timeline_spans import total_duration
 from studio.ui.viewer import Viewer

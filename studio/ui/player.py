@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.media.timecode import format_timecode, parse_timecode
 from studio.ui.frame_source import BlankSource, FrameSource
 from studio.ui.images import to_qimage
 from studio.ui.playback_clock import PlaybackClock
-from studio.ui.timecode import format_timecode, parse_timecode
 
 MAX_SHUTTLE = 8.0
 

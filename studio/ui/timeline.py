@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView, QHBoxLayout, QLabel, QStyle, QToolButton, QVBoxLayout, QWidget
 
-from studio.ui.timecode import format_seconds
+from studio.media.timecode import format_seconds
 from studio.ui.timeline_items import LEFT, TRACK_H, TRACK_Y
 from studio.ui.timeline_scene import TimelineScene
 

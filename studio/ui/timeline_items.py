@@ -13,9 +13,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject
 
+from studio.media.timecode import format_seconds
 from studio.project.schema import TransitionKind
 from studio.ui.labels import TRANSITION_NAMES
-from studio.ui.timecode import format_seconds
 from studio.ui.timeline_edits import ClipInteraction
 from studio.ui.timeline_spans import ClipSpan
 
