@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from studio.errors import StudioError
@@ -29,6 +29,7 @@ from studio.project.commands import project as project_commands
 from studio.project.commands import shots as shots_commands
 from studio.project.commands import takes as takes_commands
 from studio.project.commands import timeline as timeline_commands
+from studio.project.keeper import AUTOSAVE_INTERVAL_MS, Keeper  # noqa: F401 (re-exported)
 from studio.project.schema import (
     GenParams,
     Job,
@@ -41,8 +42,6 @@ from studio.project.schema import (
     TransitionKind,
 )
 from studio.project.status import derive_status, is_stale
-
-AUTOSAVE_INTERVAL_MS = 60_000
 
 
 class ProjectDocument(QObject):
@@ -69,7 +68,7 @@ class ProjectDocument(QObject):
     pathChanged = Signal(str)  # the .vstudio folder, "" when unsaved
     saved = Signal(str)  # folder path, after save / save as
     autosaved = Signal(str)  # folder path
-    recoveryAvailable = Signal(str)  # on open: an autosave newer than project.json exists (folder)
+    recoveryAvailable = Signal(str)  # on open: an autosave / edit journal newer than project.json (folder)
     errorOccurred = Signal(str, str)  # kind, one-line message (file operations, import)
 
     def __init__(self, data: ProjectData | None = None, path: str | Path | None = None,
@@ -86,13 +85,10 @@ class ProjectDocument(QObject):
         # A bound slot (not a lambda): Qt drops it when the document dies, before the stack's own
         # teardown emits cleanChanged.
         self._undo.cleanChanged.connect(self._on_clean_changed)
-        # Counts changes so the timer skips an autosave when nothing changed since the last one.
-        self._revision = 0
-        self._autosaved_revision = 0
-        self._undo.indexChanged.connect(self._on_index_changed)
-        self._autosave = QTimer(self)
-        self._autosave.setInterval(AUTOSAVE_INTERVAL_MS)
-        self._autosave.timeout.connect(self._on_autosave_timer)
+        # The 60-s autosave and the edit journal (keeper.py): a crash loses at most a moment of edits.
+        self._keeper = Keeper(self)
+        self._autosave = self._keeper.autosave_timer
+        self._undo.indexChanged.connect(self._on_index_changed)  # bound, as cleanChanged above
         for shot in self._data.shots:
             self._refresh_status(shot)
 
@@ -366,9 +362,9 @@ class ProjectDocument(QObject):
         return None
 
     def open(self, path: str | Path, *, recover: bool = False) -> StudioError | None:
-        """Open a project folder (or its project.json). When an autosave newer than the save is
-        there, `recoveryAvailable(folder)` is emitted after opening so the UI can offer it; then
-        `open(path, recover=True)` loads the autosave instead (the document is then dirty, and
+        """Open a project folder (or its project.json). When an autosave or edit journal newer than
+        the save is there, `recoveryAvailable(folder)` is emitted after opening so the UI can offer it;
+        then `open(path, recover=True)` loads the newer of the two instead (the document is then dirty, and
         saving makes it the project). On error the current project stays as it was."""
         try:
             folder = store.project_dir(path)
@@ -411,9 +407,13 @@ class ProjectDocument(QObject):
             store.autosave(self._path, self._data)
         except StudioError as e:
             return self._fail(e)
-        self._autosaved_revision = self._revision
+        self._keeper.autosaved()
         self.autosaved.emit(str(self._path))
         return None
+
+    def journal_now(self) -> StudioError | None:
+        """Write pending edits to the edit journal now (its timer does so within keeper.FLUSH_MS)."""
+        return self._keeper.flush()
 
     @staticmethod
     def recovery_available(path: str | Path) -> bool:
@@ -428,6 +428,7 @@ class ProjectDocument(QObject):
         self._undo.clear()
         self._undo.setClean()
         self._extra_dirty = False
+        self._keeper.reset()
         self.shotsReset.emit()
         self.timelineChanged.emit()
         self.settingsChanged.emit()
@@ -459,22 +460,19 @@ class ProjectDocument(QObject):
 
     def _mark_extra_dirty(self) -> None:
         self._extra_dirty = True
-        self._revision += 1
+        self._keeper.changed()
         self._update_dirty()
 
     def _mark_saved(self) -> None:
         self._extra_dirty = False
         self._undo.setClean()
+        self._keeper.saved()
         self._update_dirty()
         self.saved.emit(str(self._path))
 
     def _update_dirty(self) -> None:
         dirty = self.is_dirty()
-        if dirty and self._path is not None:
-            if not self._autosave.isActive():
-                self._autosave.start()
-        else:
-            self._autosave.stop()
+        self._keeper.dirty_changed(dirty)
         if dirty != self._last_dirty:
             self._last_dirty = dirty
             self.dirtyChanged.emit(dirty)
@@ -483,11 +481,7 @@ class ProjectDocument(QObject):
         self._update_dirty()
 
     def _on_index_changed(self, _index: int) -> None:
-        self._revision += 1
-
-    def _on_autosave_timer(self) -> None:
-        if self.is_dirty() and self._revision != self._autosaved_revision:
-            self.autosave_now()
+        self._keeper.changed()  # every push / undo / redo / merge of the stack
 
     def _set_path(self, path: Path | None) -> None:
         if path != self._path:

@@ -1,6 +1,7 @@
 """Project folders on disk (no Qt): new / open / save / save as, autosave, recovery, backups.
 
-A project is a folder `NAME.vstudio/` holding `project.json`, `media/`, `backups/` and `autosave/`.
+A project is a folder `NAME.vstudio/` holding `project.json`, `media/`, `backups/` and `autosave/`
+(the 60-s autosave `autosave/project.json` and the edit journal `autosave/journal.jsonl`, journal.py).
 Saves are atomic (contract.files: temp file, fsync, os.replace, fsync of the folder) so a crash
 leaves either the old or the new file, never half of one. Files of older schemas are migrated
 forward on load (migrations.py). Loading is strict: anything wrong with project.json (not
@@ -16,12 +17,14 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from contract.files import atomic_write, fsync_dir
 from studio.errors import StudioError
+from studio.project import journal
 from studio.project.containment import check_project, inside, sweep_leftovers
 from studio.project.migrations import MIGRATIONS, migrate  # noqa: F401 (MIGRATIONS: re-exported)
 from studio.project.schema import SCHEMA_VERSION, ProjectData
@@ -74,6 +77,10 @@ def _validation_line(e: ValidationError, name: str) -> StudioError:
 def load_project_bytes(raw: bytes, name: str = PROJECT_FILE, folder: Path | None = None) -> ProjectData:
     """Parse, migrate and validate the bytes of a project file. Raises StudioError only. `folder`
     (the project folder) lets a migration read the media metadata there."""
+    return load_project_dict(_parse(raw, name), name, folder)
+
+
+def _parse(raw: bytes, name: str) -> dict:
     if not raw.strip():
         raise StudioError("project_corrupt", f"{name} is empty")
     try:
@@ -92,6 +99,12 @@ def load_project_bytes(raw: bytes, name: str = PROJECT_FILE, folder: Path | None
         raise StudioError("project_corrupt", f"{name} is nested too deeply to be a project") from None
     if not isinstance(d, dict):
         raise StudioError("project_corrupt", f"{name} does not hold a project (expected a JSON object)")
+    return d
+
+
+def load_project_dict(d: dict, name: str = PROJECT_FILE, folder: Path | None = None) -> ProjectData:
+    """Migrate and validate a project's parsed JSON (as load_project_bytes; the journal's rebuilt
+    states come in here)."""
     version = d.get("schema_version")
     if version is None:
         raise StudioError("project_corrupt", f"{name} has no schema_version")
@@ -280,35 +293,80 @@ def autosave(path: str | Path, data: ProjectData) -> None:
         raise _io_error(e, str(target)) from None
 
 
-def recovery_available(path: str | Path) -> bool:
-    """True when an autosave exists that is newer than project.json and differs from it (a save
-    removes the autosave, so one left behind means the last session ended without saving)."""
-    folder = project_dir(path)
+def _recoverable(folder: Path) -> list[tuple[int, int, Callable[[], ProjectData]]]:
+    """What a crash may have left, newest first: (mtime ns, strict, load). The edit journal's last
+    good state (journal.read never raises) and autosave/project.json. `strict`: the journal must be
+    newer than project.json, not as new (a save writes project.json just after the journal's last
+    line, and file times tick coarsely: a tie is a save that was killed before it removed the journal).
+    """
+    out: list[tuple[int, int, Callable[[], ProjectData]]] = []
+    rec = journal.read(folder)
+    if rec is not None:
+        out.append((rec.t_ns, 1, lambda: load_project_dict(rec.project, journal.JOURNAL_NAME, folder)))
     auto = autosave_file(folder)
-    main = folder / PROJECT_FILE
+    with contextlib.suppress(OSError, StudioError):
+        inside(folder, auto)
+        name = f"{AUTOSAVE_DIR}/{PROJECT_FILE}"
+        out.append((auto.stat().st_mtime_ns, 0, lambda: load_project_bytes(_read(auto, name), name, folder)))
+    return sorted(out, key=lambda o: o[:2], reverse=True)  # on a tie the journal (flushed after an autosave)
+
+
+def _saved_at(folder: Path) -> int | None:
     try:
-        a = auto.stat()
+        return (folder / PROJECT_FILE).stat().st_mtime_ns
     except OSError:
-        return False
-    try:
-        m = main.stat()
-    except OSError:
-        return True
-    if a.st_mtime_ns < m.st_mtime_ns:
-        return False
-    try:
-        return auto.read_bytes() != main.read_bytes()
-    except OSError:
-        return False
+        return None
+
+
+def _offered(folder: Path) -> ProjectData | StudioError | None:
+    """The newest state a crash left (journal or autosave) that is newer than project.json, loads,
+    and differs from it; else the first error met, or None when there is nothing."""
+    saved_at, saved, error = _saved_at(folder), None, None
+    for t, strict, load in _recoverable(folder):
+        if saved_at is not None and t < saved_at + strict:
+            continue
+        try:
+            data = load()
+            check_project(folder, data)
+        except StudioError as e:
+            error = error or e
+            continue
+        if saved_at is None:
+            return data
+        if saved is None:
+            try:
+                saved = load_project_bytes(_read(folder / PROJECT_FILE, PROJECT_FILE), PROJECT_FILE,
+                                           folder).model_dump()
+            except StudioError:
+                return data  # a project.json that does not open: anything recoverable is worth offering
+        if data.model_dump() != saved:
+            return data
+    return error
+
+
+def recovery_available(path: str | Path) -> bool:
+    """True when an autosave or an edit journal is there that is newer than project.json and holds
+    a different project (a save removes both, so one left behind means the last session ended
+    without saving). A file that does not load is not offered."""
+    return isinstance(_offered(project_dir(path)), ProjectData)
 
 
 def recover(path: str | Path) -> ProjectData:
-    """Load the autosave (nothing on disk changes; saving afterwards makes it the project)."""
+    """Load what recovery_available offers: the newer of the edit journal and the autosave (the other
+    when that one does not load or holds the saved project). Nothing on disk changes; saving
+    afterwards makes it the project."""
     folder = project_dir(path)
-    raw = _read(autosave_file(folder), "autosave/project.json")
-    return load_project_bytes(raw, f"{AUTOSAVE_DIR}/{PROJECT_FILE}", folder)
+    found = _offered(folder)
+    if isinstance(found, ProjectData):
+        return found
+    raise found or StudioError("project_missing", f"nothing to recover in {folder.name}: no autosave or "
+                                                  "edit journal newer than its project.json")
 
 
 def discard_recovery(path: str | Path) -> None:
-    with contextlib.suppress(OSError):
-        autosave_file(path).unlink()
+    """Remove the autosave and the edit journal (never following a link out of the folder)."""
+    folder = project_dir(path)
+    with contextlib.suppress(OSError, StudioError):
+        inside(folder, AUTOSAVE_DIR)
+        autosave_file(folder).unlink()
+    journal.discard(folder)
