@@ -4,9 +4,10 @@ seeded generator, output_type="np"), on the tiny Wan and LTX-Video pipelines of 
 model folder given with --model). Goal: ratio <= 1.05.
 
 Each repeat times the direct call and the backend back to back, in alternating order (paired, so drift
-in a shared machine's load cancels); the median of the per-pair ratios is reported. Two backend rows:
-without a callback, and with one (a preview after every step, as the worker asks), so the preview's
-own cost shows.
+in a shared machine's load cancels); the median of the per-pair ratios is reported. Two backend columns:
+without a callback, and with one (a preview after every step, as the worker asks). On a loaded machine
+the ratios wander by ±10 %, so the preview's own cost is also timed alone (ms per step, and as a share
+of the direct call's time per step).
 Run: .venv/bin/python benchmarks/bench_diffusers_overhead.py [--repeats 11] [--steps 8] [--model DIR]
      [--frames 9 --width 48 --height 32] [--device cpu] [--threads 1]
 """
@@ -62,9 +63,32 @@ def measure(gen: dv.DiffusersGenerator, req: GenerationRequest, repeats: int) ->
             _sync(gen.device)
             times[name].append(time.perf_counter() - t0)
     out = {f"{k}_s": statistics.median(v) for k, v in times.items()}
+    out["preview_ms"] = preview_cost(gen, req) * 1e3
+    out["preview_share"] = out["preview_ms"] / 1e3 / (out["direct_s"] / req.steps)
     for k in ("backend", "backend+previews"):
         out[f"{k}_ratio"] = statistics.median(b / d for b, d in zip(times[k], times["direct"], strict=True))
     return out
+
+
+def preview_cost(gen: dv.DiffusersGenerator, req: GenerationRequest, n: int = 300) -> float:
+    """Seconds one step's preview takes (latent estimate → RGB → uint8 frames), on latents of the
+    request's shape in the pipeline's layout."""
+    from model_runtime.backends import diffusers_preview as preview
+
+    frames, h, w = gen.request_size(req)
+    grid = gen.latent_grid(frames, h, w)
+    index = preview.frame_index(frames, grid[0], gen.capabilities.frame_step, gen.capabilities.frame_offset)
+    z = torch.randn(1, gen.channels, *grid, device=gen.device)
+    if gen.family.name == "ltx":  # packed tokens while sampling
+        z = z.permute(0, 2, 3, 4, 1).reshape(1, -1, gen.channels)
+    for _ in range(20):
+        gen._preview(z, z, grid, index)
+    _sync(gen.device)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        gen._preview(z, z, grid, index)
+    _sync(gen.device)
+    return (time.perf_counter() - t0) / n
 
 
 def main() -> None:
@@ -87,7 +111,8 @@ def main() -> None:
                       "tiny ltx": (build("ltx", Path(tmp) / "ltx"), args.width or 64)}
         print(f"{args.steps} steps, {args.frames} frames, median of {args.repeats} paired runs, "
               f"{args.threads} thread(s), {args.device}")
-        print(f"{'model':<12} {'direct s':>9} {'backend s':>10} {'ratio':>6} {'+previews s':>12} {'ratio':>6}")
+        print(f"{'model':<12} {'direct s':>9} {'backend s':>10} {'ratio':>6} {'+previews s':>12} {'ratio':>6} "
+              f"{'preview ms/step':>16} {'of a step':>9}")
         for name, (folder, width) in models.items():
             gen = dv.DiffusersGenerator(str(folder), device=args.device)
             frames, height, w = gen.request_size(GenerationRequest(prompt="", frames=args.frames))
@@ -95,7 +120,8 @@ def main() -> None:
                                     frames=args.frames, width=width or w, height=args.height if width else height)
             r = measure(gen, req, args.repeats)
             print(f"{name:<12} {r['direct_s']:>9.4f} {r['backend_s']:>10.4f} {r['backend_ratio']:>6.3f} "
-                  f"{r['backend+previews_s']:>12.4f} {r['backend+previews_ratio']:>6.3f}")
+                  f"{r['backend+previews_s']:>12.4f} {r['backend+previews_ratio']:>6.3f} {r['preview_ms']:>16.3f} "
+                  f"{r['preview_share']:>8.1%}")
     print("goal: ratio <= 1.05")
 
 
