@@ -349,8 +349,8 @@ class MainWindow(QMainWindow):
         if ProjectDocument.recovery_available(path):
             B = QMessageBox.StandardButton  # noqa: N806
             answer = self.ask(self, "Recover unsaved work?",
-                              f"“{Path(path).name}” has an autosave newer than its last save — the studio may "
-                              "have closed unexpectedly. Recover the autosaved version?",
+                              f"“{Path(path).name}” has unsaved work newer than its last save — the studio may "
+                              "have closed unexpectedly. Recover it?",
                               B.Yes | B.No, B.Yes)
             recover = answer == B.Yes
         if self.doc.open(path, recover=recover) is not None:
