@@ -361,3 +361,14 @@ def test_generate_cli_bad_request_exits_2(tmp_path, folders, capsys, args, words
     err = capsys.readouterr().err
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_pipeline_the_studio_accepts_the_backend_can_drive():
+    # contract.model_folder (the studio's check when a folder is added) and this backend agree
+    from contract.model_folder import VIDEO_PIPELINES
+    from model_runtime.backends import diffusers_families as families
+
+    for name, family in VIDEO_PIPELINES.items():
+        resolved = families.resolve(name)
+        assert resolved is not None, name
+        assert resolved[0].name == family, (name, resolved[0].name)

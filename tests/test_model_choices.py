@@ -18,11 +18,15 @@ from studio.project.schema import ProjectSettings
 
 
 def model_folder(root, name="Wan-tiny", pipeline="WanPipeline"):
+    import numpy as np
+    from safetensors.numpy import save_file
+
     folder = root / name
     folder.mkdir()
     (folder / "model_index.json").write_text(json.dumps({"_class_name": pipeline, "vae": ["diffusers", "AutoencoderKLWan"]}))
     (folder / "vae").mkdir()
     (folder / "vae" / "config.json").write_text("{}")
+    save_file({"w": np.zeros((2, 2), np.float32)}, str(folder / "vae" / "diffusion_pytorch_model.safetensors"))
     return folder
 
 

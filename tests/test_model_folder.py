@@ -24,8 +24,11 @@ def folder(tmp_path):
         "transformer_2": [None, None]}))
     for name in ("scheduler", "text_encoder", "tokenizer", "transformer", "vae"):
         (root / name).mkdir()
+    (root / "scheduler" / "scheduler_config.json").write_text("{}")
+    (root / "tokenizer" / "tokenizer.json").write_text("{}")
+    for name in ("text_encoder", "transformer", "vae"):
         (root / name / "config.json").write_text("{}")
-    save_file({"w": np.zeros((4, 4), np.float32)}, str(root / "transformer" / "diffusion_pytorch_model.safetensors"))
+        save_file({"w": np.zeros((4, 4), np.float32)}, str(root / name / "diffusion_pytorch_model.safetensors"))
     return root
 
 
@@ -54,8 +57,8 @@ def _break(f, case):
 
 
 @pytest.mark.parametrize(("case", "words"), [
-    ("missing", "not found"), ("no_index", "no model_index.json"), ("bad_json", "cannot be read"),
-    ("image_pipeline", "not a video pipeline"), ("no_vae", "component 'vae'"), ("pickled", "pickled weights"),
+    ("missing", "not found"), ("no_index", "no model_index.json"), ("bad_json", "not valid JSON"),
+    ("image_pipeline", "not a video pipeline"), ("no_vae", "missing component vae/"), ("pickled", "pickled weights"),
     ("a_file", "not a folder"),
 ])
 def test_bad_folders_are_one_line(folder, case, words):
@@ -68,8 +71,8 @@ def test_a_truncated_safetensors_file_is_caught(folder):
     weights = folder / "transformer" / "diffusion_pytorch_model.safetensors"
     data = weights.read_bytes()
     weights.write_bytes(data[:-10])
-    with pytest.raises(ModelFolderError, match="cut short"):
+    with pytest.raises(ModelFolderError, match="truncated or damaged"):
         inspect_model_folder(folder)
     weights.write_bytes(data[:5])
-    with pytest.raises(ModelFolderError, match="cut short"):
+    with pytest.raises(ModelFolderError, match="truncated or damaged"):
         inspect_model_folder(folder)

@@ -102,7 +102,7 @@ class DiffusersGenerator:
             raise RuntimeUserError("config", "random weights are for the bundled U-ViT; a diffusers model "
                                              "loads from its folder")
         if not checkpoint:
-            raise RuntimeUserError(folder_check.KIND, "no model folder given (a diffusers model is a folder "
+            raise RuntimeUserError("model_folder", "no model folder given (a diffusers model is a folder "
                                                       "with a model_index.json)")
         self.folder = Path(checkpoint).expanduser()
         index = folder_check.check_folder(self.folder)
@@ -165,7 +165,7 @@ class DiffusersGenerator:
         transformer = getattr(pipe, "transformer", None)
         if (getattr(getattr(transformer, "config", None), "image_dim", None) is not None
                 and getattr(pipe, "image_encoder", None) is None):
-            raise RuntimeUserError(folder_check.KIND, f"{self.folder}: this image-to-video model needs its "
+            raise RuntimeUserError("model_folder", f"{self.folder}: this image-to-video model needs its "
                                                       "image_encoder (CLIP vision) and image_processor folders")
         self._prepare(pipe)
         if self.offload:

@@ -1,163 +1,24 @@
-"""Check a diffusers model folder before anything loads it: every problem is one line,
-RuntimeUserError(kind="model_folder", ...), naming the file. Stdlib only (diffusers is imported only
-to look up a pipeline class outside the family table).
-
-What is checked: the folder exists and is a directory; `model_index.json` is a JSON object whose
-`_class_name` is a video pipeline the backend can run; every component it names is a diffusers /
-transformers class whose sub-folder exists with its config; model weights are `.safetensors` only
-(a pickled `.bin` / `.pt` / `.ckpt` / `.pkl` anywhere is refused: unpickling runs code); every
-`.safetensors` file is whole (its header's tensor offsets reach exactly to the end of the file)
-and every shard an index names exists.
-"""
+"""Check a diffusers model folder before the backend loads it: contract.model_folder's one check (the
+studio runs the same when a folder is added), then that this backend can drive its pipeline."""
 
 from __future__ import annotations
 
-import json
-import struct
 from pathlib import Path
 from typing import Any
 
+from contract.model_folder import ModelFolderError, inspect_model_folder
 from model_runtime.backends import diffusers_families as families
 from model_runtime.errors import RuntimeUserError
-
-KIND = "model_folder"
-PICKLED = {".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle"}
-LIBRARIES = {"diffusers", "transformers"}  # no custom code: a component from anywhere else is refused
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "spiece.model", "vocab.json")
-MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
-
-
-def _fail(message: str) -> RuntimeUserError:
-    return RuntimeUserError(KIND, message)
-
-
-def _rel(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
-
-
-def read_index(folder: Path) -> dict[str, Any]:
-    """model_index.json as a dict (one-line errors for a missing folder / file or bad JSON)."""
-    if not folder.exists():
-        raise _fail(f"model folder not found: {folder}")
-    if not folder.is_dir():
-        raise _fail(f"{folder} is not a folder (a diffusers model is a folder with a model_index.json)")
-    index = folder / "model_index.json"
-    if not index.is_file():
-        raise _fail(f"{folder} has no model_index.json (not a diffusers model folder)")
-    try:
-        data = json.loads(index.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _fail(f"{index} is not valid JSON ({' '.join(str(e).split())})") from None
-    if not isinstance(data, dict):
-        raise _fail(f"{index} is not a JSON object")
-    return data
-
-
-def components(index: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """{name: (library, class)} of the components model_index.json names (null ones left out)."""
-    out = {}
-    for name, value in index.items():
-        if name.startswith("_") or not isinstance(value, list) or len(value) != 2:
-            continue
-        lib, cls = value
-        if lib is None and cls is None:
-            continue  # an optional component the pipeline was saved without
-        out[name] = (lib, cls)
-    return out
-
-
-def _kind(cls: str) -> str:
-    if cls.endswith("Scheduler"):
-        return "scheduler"
-    if "Tokenizer" in cls or cls == "TokenizersBackend":
-        return "tokenizer"
-    if "Processor" in cls or "FeatureExtractor" in cls:
-        return "processor"
-    return "model"
-
-
-def safetensors_problem(path: Path) -> str | None:
-    """Why a .safetensors file cannot be whole (None: it can): the 8-byte header length, the JSON
-    header, and the end of the last tensor against the file's size — read without loading it."""
-    size = path.stat().st_size
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                return f"{size} bytes, shorter than a safetensors header"
-            (n,) = struct.unpack("<Q", head)
-            if n > MAX_HEADER or 8 + n > size:
-                return f"{size} bytes, but its header alone claims {8 + n}"
-            header = json.loads(f.read(n))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, struct.error):
-        return "its header is not valid safetensors JSON"
-    if not isinstance(header, dict):
-        return "its header is not valid safetensors JSON"
-    end = 0
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            end = max(end, int(meta["data_offsets"][1]))
-        except (TypeError, KeyError, IndexError, ValueError):
-            return f"tensor {name!r} has no data offsets"
-    need = 8 + n + end
-    if need != size:
-        return f"{size} bytes, but its tensors need {need}" if need > size else \
-            f"{size} bytes, {size - need} more than its tensors need"
-    return None
 
 
 def check_folder(path: str | Path) -> dict[str, Any]:
     """Raise RuntimeUserError(kind="model_folder", one line) for a folder the backend must not load;
     return its model_index.json."""
-    folder = Path(path).expanduser()
-    index = read_index(folder)
-    cls = index.get("_class_name")
-    if not isinstance(cls, str) or not cls:
-        raise _fail(f"{folder / 'model_index.json'} names no pipeline class (_class_name)")
-    if families.resolve(cls) is None:
-        raise _fail(f"{cls} is not a video pipeline this backend can run "
-                    f"(known: {', '.join(families.PIPELINES)}; or another diffusers text/image-to-video "
-                    f"pipeline taking {', '.join(families.GENERIC_ARGS[:5])}, ...)")
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    for p in files:
-        if p.suffix.lower() in PICKLED:
-            raise _fail(f"pickled weights are not loaded: {_rel(p, folder)} (keep only .safetensors: convert or remove it)")
-    for name, (lib, ccls) in components(index).items():
-        if lib not in LIBRARIES or not isinstance(ccls, str):
-            raise _fail(f"component {name} is {lib}.{ccls}: only diffusers and transformers classes are loaded")
-        sub = folder / name
-        if not sub.is_dir():
-            raise _fail(f"missing component {name}/ in {folder} (model_index.json names {ccls})")
-        kind = _kind(ccls)
-        if kind == "scheduler" and not (sub / "scheduler_config.json").is_file():
-            raise _fail(f"missing {name}/scheduler_config.json in {folder}")
-        if kind == "tokenizer" and not any((sub / f).is_file() for f in TOKENIZER_FILES):
-            raise _fail(f"missing tokenizer files in {name}/ of {folder} ({' or '.join(TOKENIZER_FILES)})")
-        if kind == "processor" and not (sub / "preprocessor_config.json").is_file():
-            raise _fail(f"missing {name}/preprocessor_config.json in {folder}")
-        if kind == "model":
-            if not (sub / "config.json").is_file():
-                raise _fail(f"missing {name}/config.json in {folder}")
-            if not any(p.suffix == ".safetensors" for p in sub.iterdir()):
-                raise _fail(f"no .safetensors weights in {name}/ of {folder}")
-    for p in files:
-        if p.suffix == ".safetensors":
-            problem = safetensors_problem(p)
-            if problem:
-                raise _fail(f"truncated or damaged weights file {_rel(p, folder)} ({problem})")
-        elif p.name.endswith(".safetensors.index.json"):
-            _check_shards(p, folder)
-    return index
-
-
-def _check_shards(index_path: Path, folder: Path) -> None:
     try:
-        weight_map = json.loads(index_path.read_text(encoding="utf-8")).get("weight_map", {})
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        raise _fail(f"{_rel(index_path, folder)} is not valid JSON") from None
-    for shard in sorted(set(weight_map.values()) if isinstance(weight_map, dict) else ()):
-        if not (index_path.parent / str(shard)).is_file():
-            raise _fail(f"missing weights shard {_rel(index_path.parent, folder)}/{shard} "
-                        f"(named by {index_path.name})")
+        info = inspect_model_folder(path)
+    except ModelFolderError as e:
+        raise RuntimeUserError(e.kind, e.message) from None
+    if families.resolve(info.pipeline) is None:
+        raise RuntimeUserError("model_folder", f"{info.pipeline} cannot be driven by this diffusers version "
+                                               f"(its __call__ lacks {', '.join(families.GENERIC_ARGS[:5])}, ...)")
+    return info.index
