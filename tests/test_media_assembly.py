@@ -69,10 +69,10 @@ def _grey(frames):
 
 def test_nearest_frame_resampling_by_timestamps():
     src = ramp(16)
-    out = list(assemble([seg(src)], 24, 32, 32))
+    out = list(assemble([seg(src)], 24, 32, 32, motion="repeat"))
     assert len(out) == 48
     assert _grey(out) == [10 * (j // 3) for j in range(48)]
-    out25 = list(assemble([seg(src)], 25, 32, 32))
+    out25 = list(assemble([seg(src)], 25, 32, 32, motion="repeat"))
     assert len(out25) == 50
     assert _grey(out25) == [10 * min(15, (j * 8) // 25) for j in range(50)]
 

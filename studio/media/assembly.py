@@ -13,9 +13,12 @@ Timing, exactly (all in seconds; L_k = out_s - in_s of clip k; `transition` is t
   with one; a longer one is shortened to fit (`layout` reports the effective durations).
 
 Output frame j is the picture at time t = j / fps (its start), so the frame count is
-round(duration * fps). A take's frame on screen at source time s is floor(s * take_fps) (nearest
-by timestamps: 8 fps -> 24 fps shows each frame three times); with `blend` the two neighbouring
-frames are mixed by the fractional position instead.
+round(duration * fps). A take's source position at time s is p = s * take_fps, between frames
+floor(p) and floor(p) + 1 at fraction p - floor(p); `motion` (media.motion) decides the picture
+there: "flow" (the default) interpolates along optical flow, "blend" mixes the two frames by the
+fraction, "repeat" shows frame floor(p) (8 fps -> 24 fps shows each frame three times). A fraction of
+0 (a film at the take's own rate, or an output time on a source frame) is the source frame itself
+whatever the method; past the take's last frame it is held.
 
 Frames are produced one at a time; a take is loaded when the film reaches it and dropped when the
 film has passed it, so memory stays flat however long the film is.
@@ -33,6 +36,7 @@ import numpy as np
 
 from studio.errors import StudioError
 from studio.media.conform import conform
+from studio.media.motion import DEFAULT_MOTION, MOTIONS, FlowInterpolator
 
 TRANSITIONS = ("cut", "crossfade", "fade_black")
 _EPS = 1e-6  # slack for float time -> frame index, so exact multiples do not fall one frame short
@@ -137,7 +141,8 @@ def frame_count(segments: Sequence[_Timed], fps: float) -> int:
 
 
 class _Take:
-    """One loaded take and the frame indices its trim allows."""
+    """One loaded take, the frame indices its trim allows, and its flow interpolator (its cached
+    flows go when the take is dropped)."""
 
     def __init__(self, seg: Segment):
         frames = seg.frames()
@@ -151,19 +156,30 @@ class _Take:
         self.in_s = float(seg.in_s)
         self.first = min(len(frames) - 1, math.floor(seg.in_s * self.fps + _EPS))
         self.last = max(self.first, min(len(frames) - 1, math.ceil(seg.out_s * self.fps - _EPS) - 1))
+        self._flow: FlowInterpolator | None = None
 
-    def index(self, u: float, blend: bool) -> tuple[int, int, float]:
-        """(i0, i1, w) at `u` seconds into the clip: frame i0 mixed with i1 at weight w."""
+    def index(self, u: float, motion: str) -> tuple[int, int, float]:
+        """(i0, i1, w) at `u` seconds into the clip: the picture w of the way from frame i0 to i1."""
         p = (self.in_s + u) * self.fps
         i0 = math.floor(p + _EPS)
         i0 = min(max(i0, self.first), self.last)
-        if not blend:
+        if motion == "repeat":
             return i0, i0, 0.0
         w = min(max(p - i0, 0.0), 1.0)
         i1 = min(i0 + 1, self.last)
         if i1 == i0 or w < 1e-3:
             return i0, i0, 0.0
         return i0, i1, w
+
+    def picture(self, i0: int, i1: int, w: float, motion: str) -> np.ndarray:
+        f = self.frames
+        if w == 0.0:
+            return f[i0]
+        if motion == "blend":
+            return _mix(f[i0], f[i1], w)
+        if self._flow is None:
+            self._flow = FlowInterpolator()
+        return self._flow.frame(f[i0], f[i1], w, key=(i0, i1))
 
 
 def _mix(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
@@ -183,26 +199,31 @@ def assemble(
     fit: str = "letterbox",
     *,
     scaler: str = "smooth",
+    motion: str | None = None,
     blend: bool = False,
     start: int = 0,
     stop: int | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield the film's frames [start, stop) as read-only height×width×3 uint8 arrays.
 
-    A yielded array may be yielded again (a held frame), so consumers must not modify it.
+    `motion`: "flow" | "blend" | "repeat" (None: "blend" if the older `blend` flag is set, else
+    "flow"). A yielded array may be yielded again (a held frame), so consumers must not modify it.
     """
     if out_fps <= 0 or width <= 0 or height <= 0:
         raise StudioError("settings", f"bad output raster {width}x{height} at {out_fps} fps")
+    motion = motion if motion is not None else ("blend" if blend else DEFAULT_MOTION)
+    if motion not in MOTIONS:
+        raise StudioError("settings", f"unknown motion {motion!r}; use one of {', '.join(MOTIONS)}")
     for seg in segments:
         if seg.fps <= 0:
             raise StudioError("media", f"{seg.label or 'a clip'} has no frame rate")
     spans = layout(segments)
     total = frames_for(spans[-1].end, out_fps) if spans else 0
     stop = total if stop is None else min(stop, total)
-    return _render(list(segments), spans, out_fps, width, height, fit, scaler, blend, max(0, start), stop)
+    return _render(list(segments), spans, out_fps, width, height, fit, scaler, motion, max(0, start), stop)
 
 
-def _render(segments, spans, fps, width, height, fit, scaler, blend, start, stop) -> Iterator[np.ndarray]:
+def _render(segments, spans, fps, width, height, fit, scaler, motion, start, stop) -> Iterator[np.ndarray]:
     loaded: dict[int, _Take] = {}
     last_key, last_out = None, None
     n = len(spans)
@@ -234,24 +255,21 @@ def _render(segments, spans, fps, width, height, fit, scaler, blend, start, stop
             del loaded[i]
         picks = []
         for i, w in layers:
-            i0, i1, bw = loaded[i].index(t - spans[i].start, blend)
+            i0, i1, bw = loaded[i].index(t - spans[i].start, motion)
             picks.append((i, i0, i1, bw, w))
         key = (tuple(p[:4] for p in picks), tuple(round(p[4], 6) for p in picks), round(gain, 6))
         if key == last_key:
             yield last_out
             continue
-        out = _compose(loaded, picks, gain, width, height, fit, scaler)
+        out = _compose(loaded, picks, gain, width, height, fit, scaler, motion)
         out.setflags(write=False)
         last_key, last_out = key, out
         yield out
 
 
-def _compose(loaded, picks, gain, width, height, fit, scaler) -> np.ndarray:
-    def source(i, i0, i1, bw):
-        f = loaded[i].frames
-        return f[i0] if bw == 0.0 else _mix(f[i0], f[i1], bw)
-
-    frames = [source(i, i0, i1, bw) for i, i0, i1, bw, _w in picks]
+def _compose(loaded, picks, gain, width, height, fit, scaler, motion) -> np.ndarray:
+    # frame-rate conversion at native size (cheap), before the one scale to the output raster
+    frames = [loaded[i].picture(i0, i1, bw, motion) for i, i0, i1, bw, _w in picks]
     weights = [w for *_x, w in picks]
     if len({f.shape for f in frames}) == 1:
         # same native size: mix and fade at native size (cheap), then scale once; scaling is linear

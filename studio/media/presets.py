@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from studio.errors import StudioError
+from studio.media.motion import DEFAULT_MOTION
 
 Format = Literal["h264", "h265", "vp9", "prores", "gif", "png"]
 
@@ -40,12 +41,30 @@ class ExportSettings(BaseModel):
     fps: float = Field(24.0, gt=0, le=240)
     fit: Literal["letterbox", "crop"] = "letterbox"
     scaler: Literal["smooth", "sharp", "pixel"] = "smooth"
-    blend_frames: bool = False  # frame-rate conversion mixes neighbouring frames instead of holding
+    # frame-rate conversion (media.motion): "flow" interpolates along optical flow, "blend" mixes
+    # neighbouring frames, "repeat" holds each frame; none of them changes a clip at the film's rate
+    motion: Literal["flow", "blend", "repeat"] = DEFAULT_MOTION
     crf: int | None = Field(None, ge=0, le=63)  # None: the format's default (DEFAULT_CRF)
     speed: Literal[SPEEDS] = "medium"  # x264/x265 preset; VP9 maps it to -cpu-used
     prores_profile: Literal["proxy", "lt", "standard", "hq"] = "standard"
     gif_colors: int = Field(256, ge=2, le=256)
     audio_bitrate: str = Field("192k", pattern=r"^\d{2,3}k$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_blend_flag(cls, data):
+        # settings saved before `motion` had `blend_frames: bool` (True mixed, False held frames);
+        # they load as the choice that made their film, unless `motion` is given too
+        if isinstance(data, dict) and "blend_frames" in data:
+            data = dict(data)
+            old = data.pop("blend_frames")
+            data.setdefault("motion", "blend" if old else "repeat")
+        return data
+
+    @property
+    def blend_frames(self) -> bool:
+        """The old flag, for readers of it: True when frames are mixed."""
+        return self.motion == "blend"
 
     @model_validator(mode="after")
     def _even_for_chroma(self) -> ExportSettings:

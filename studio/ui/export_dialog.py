@@ -13,7 +13,6 @@ from pathlib import Path
 from pydantic import ValidationError
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -34,6 +33,7 @@ from studio.errors import StudioError, from_validation
 from studio.media.deliver import export_project, plan
 from studio.media.export import output_path
 from studio.media.interchange import write_timeline
+from studio.media.motion import MOTION_LABELS
 from studio.media.presets import AUDIO_FORMATS, DEFAULT_CRF, FORMAT_LABELS, PRESETS, SPEEDS, ExportSettings
 from studio.project.schema import ProjectData
 
@@ -120,7 +120,11 @@ class ExportDialog(QDialog):
         self.crf.setSpecialValueText("default")
         self.speed = QComboBox()
         self.speed.addItems(list(SPEEDS))
-        self.blend = QCheckBox("Blend frames when changing frame rate")
+        self.motion = QComboBox()  # how clips at another frame rate reach the film's (media.motion)
+        for key, label in MOTION_LABELS.items():
+            self.motion.addItem(label, key)
+        self.motion.setToolTip("When a clip's frame rate differs from the film's: smooth motion along "
+                               "optical flow, a mix of neighbouring frames, or each frame repeated")
 
         custom = QGroupBox("Settings")
         form = QFormLayout(custom)
@@ -135,13 +139,12 @@ class ExportDialog(QDialog):
         form.addRow("Scaling", self.scaler)
         form.addRow("Quality (CRF)", self.crf)
         form.addRow("Encoder speed", self.speed)
-        form.addRow("", self.blend)
-        for w in (self.format, self.fit, self.scaler, self.speed):
+        form.addRow("Motion", self.motion)
+        for w in (self.format, self.fit, self.scaler, self.speed, self.motion):
             w.currentIndexChanged.connect(self._edited)
         for w in (self.width_box, self.height_box, self.crf):
             w.valueChanged.connect(self._edited)
         self.fps.valueChanged.connect(self._edited)
-        self.blend.toggled.connect(self._edited)
 
         self.output = QLineEdit()
         browse = QPushButton("Browse…")
@@ -213,7 +216,7 @@ class ExportDialog(QDialog):
             self.scaler.setCurrentIndex(self.scaler.findData(s.scaler))
             self.crf.setValue(-1 if s.crf is None else s.crf)
             self.speed.setCurrentText(s.speed)
-            self.blend.setChecked(s.blend_frames)
+            self.motion.setCurrentIndex(self.motion.findData(s.motion))
         finally:
             self._filling = False
         self._refresh()
@@ -245,7 +248,7 @@ class ExportDialog(QDialog):
             "scaler": self.scaler.currentData(),
             "crf": None if self.crf.value() < 0 else self.crf.value(),
             "speed": self.speed.currentText(),
-            "blend_frames": self.blend.isChecked(),
+            "motion": self.motion.currentData(),
         }
         try:
             return ExportSettings(**{**base, **fields})
