@@ -68,12 +68,14 @@ class Capabilities:
             h, w = self.aspects[name]
             return int(h), int(w)
         if width and height:
-            return self._snap(height), self._snap(width)
-        h, w = self.default_size
-        if aspect in ASPECTS:
-            long_side, ratio = max(h, w), ASPECTS[aspect]
-            w, h = (long_side, long_side / ratio) if ratio >= 1 else (long_side * ratio, long_side)
-        return self._snap(h), self._snap(w)
+            h, w = float(height), float(width)
+        else:
+            h, w = self.default_size
+            if aspect in ASPECTS:
+                long_side, ratio = max(h, w), ASPECTS[aspect]
+                w, h = (long_side, long_side / ratio) if ratio >= 1 else (long_side * ratio, long_side)
+        shrink = min(1.0, self.max_side / max(h, w))  # too big for the model: smaller, same shape
+        return self._snap(h * shrink), self._snap(w * shrink)
 
     def _snap(self, side: float) -> int:
         m = self.size_multiple

@@ -329,12 +329,21 @@ class Worker:
         stamps: list[float] = []
         t0 = time.perf_counter()
         req = GenerationRequest(prompt="calibration", steps=steps, sampler="ddim", guidance=3.0)
+        caps, scale = getattr(gen, "capabilities", None), 1.0
+        if caps is not None and not caps.chain:
+            # an open model's default clip (e.g. 81 frames at 480×832) takes minutes on a CPU: time
+            # its shortest clip and scale by latent frames (its VAE packs frame_step frames in one)
+            short = caps.legal_frames(caps.min_frames)
+            req = GenerationRequest(prompt="calibration", steps=min(steps, 4), frames=short,
+                                    guidance=caps.guidance[2])
+            scale = ((caps.frames - caps.frame_offset) // caps.frame_step + 1) / (
+                (short - caps.frame_offset) // caps.frame_step + 1)
         gen.generate(req, lambda step, total, preview: stamps.append(time.perf_counter()) and False)
         cal_s = time.perf_counter() - t0
         # The first step carries one-off costs (text encoding, kernel warm-up): time the rest.
         gaps = np.diff(stamps) if len(stamps) >= 2 else np.array([cal_s / max(1, len(stamps))])
         gaps = gaps[1:] if len(gaps) >= 4 else gaps  # the second step still warms up
-        sec_per_step = float(np.median(gaps))
+        sec_per_step = float(np.median(gaps)) * scale
         if cuda:
             import torch
 

@@ -88,14 +88,16 @@ def test_info_and_capabilities(loaded, folders):
     wan, ltx, wan_i2v = loaded["wan"], loaded["ltx"], loaded["wan_i2v"]
     c = wan.capabilities
     assert (c.family, c.modes, c.fps, c.frames, c.frame_step, c.frame_offset) == ("wan", ("t2v",), 16.0, 81, 4, 1)
-    assert (c.size_multiple, c.default_size, c.chain, c.samplers) == (16, (480, 832), False, ())
+    # the tiny transformer's positions reach 32 patches (rope_max_seq_len): Wan's 480×832 default is
+    # shrunk to fit, same shape, rather than crash inside the model
+    assert (c.size_multiple, c.max_side, c.default_size, c.chain, c.samplers) == (16, 512, (288, 512), False, ())
     assert wan_i2v.capabilities.modes == ("i2v",)
     c = ltx.capabilities
     assert (c.family, c.modes, c.fps, c.frames, c.frame_step, c.size_multiple) == ("ltx", ("t2v", "i2v"), 24.0,
                                                                                   121, 8, 32)
     info = wan.info
     assert info["model_id"] == "wan (WanPipeline)" and info["latent"] is True and info["config"] == {}
-    assert (info["frames"], info["height"], info["width"], info["size"], info["fps"]) == (81, 480, 832, 480, 16.0)
+    assert (info["frames"], info["height"], info["width"], info["size"], info["fps"]) == (81, 288, 512, 288, 16.0)
     assert info["aspects"] == {a: list(wan.capabilities.size_for(a)) for a in ASPECTS}
     assert info["capabilities"] == wan.capabilities.to_dict() and info["params"] > 0
     assert len(info["checkpoint_hash"]) == 64 and info["checkpoint_hash"] != ltx.info["checkpoint_hash"]
@@ -197,7 +199,7 @@ def test_a_pipeline_outside_the_table_runs_through_the_generic_adapter(loaded, f
     gen = dv.DiffusersGenerator(str(folders["wan"]), device="cpu")
     c = gen.capabilities
     assert (c.family, c.modes, c.frames, c.default_size, c.steps[2], c.guidance[2]) == \
-        ("diffusers", ("t2v",), 81, (480, 832), 50, 5.0)
+        ("diffusers", ("t2v",), 81, (288, 512), 50, 5.0)
     assert (c.frame_step, c.frame_offset, c.size_multiple) == (4, 1, 16)
     assert gen.info["preview"] == "fitted"
     assert np.array_equal(gen.generate(req(steps=2)), loaded["wan"].generate(req(steps=2)))
@@ -372,3 +374,24 @@ def test_every_pipeline_the_studio_accepts_the_backend_can_drive():
         resolved = families.resolve(name)
         assert resolved is not None, name
         assert resolved[0].name == family, (name, resolved[0].name)
+
+
+def test_a_headless_render_with_an_open_model(tmp_path, folders):
+    """`main.py render SB --model DIR`: the worker picks the diffusers backend by the path, the studio
+    asks it for legal frame counts and its own size, and the film and its provenance name the model."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    board = tmp_path / "b.json"
+    board.write_text(json.dumps({"title": "Open", "fps": 24, "width": 64, "height": 48, "shots": [
+        {"prompt": "a heron over a river", "duration": 0.5, "seed": 3}]}), encoding="utf-8")
+    film = tmp_path / "film.mp4"
+    r = subprocess.run([sys.executable, "main.py", "render", str(board), "-o", str(film), "--model", str(folders["wan"]),
+                        "--steps", "2", "--threads", "1", "-q", "--keep-project"], cwd=root, capture_output=True,
+                       text=True, timeout=240)
+    assert r.returncode == 0, r.stderr
+    side = json.loads(film.with_suffix(".json").read_text(encoding="utf-8"))
+    clip = side["clips"][0]
+    assert "WanPipeline" in clip["model_id"] and clip["checkpoint_hash"]
+    assert (clip["take_frames"] - 1) % 4 == 0  # Wan's 4k+1 frames

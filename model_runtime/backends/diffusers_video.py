@@ -238,11 +238,16 @@ class DiffusersGenerator:
             return step * math.ceil(max(0, n - offset) / step) + offset or step
 
         min_side = multiple * math.ceil(fam.min_side / multiple)
-        max_side = max(min_side, fam.max_side // multiple * multiple)
+        max_side, max_frames = fam.max_side, fam.max_frames
+        rope = getattr(getattr(getattr(self.pipe, "transformer", None), "config", None), "rope_max_seq_len", None)
+        if isinstance(rope, int) and rope > 0:  # its positions reach so far along each axis (Wan)
+            max_side = min(max_side, rope * multiple)
+            max_frames = min(max_frames, (rope - 1) * step + offset) if step > 1 else max_frames
+        max_side = max(min_side, max_side // multiple * multiple)
         caps = Capabilities(
             family=fam.name, modes=tuple(m for m in ("t2v", "i2v") if m in self.mode_classes), fps=float(fps),
             frames=1, frame_step=step, frame_offset=offset, min_frames=legal_at_least(fam.min_frames),
-            max_frames=fam.max_frames, chain=False, aspects={}, size_multiple=multiple, min_side=min_side,
+            max_frames=max_frames, chain=False, aspects={}, size_multiple=multiple, min_side=min_side,
             max_side=max_side, steps=steps, guidance=guidance, negative_prompt=fam.negative_prompt, samplers=())
         caps = dataclasses.replace(caps, default_size=caps.size_for(None, width=size[1], height=size[0]))  # snapped
         return dataclasses.replace(caps, frames=caps.legal_frames(frames))
