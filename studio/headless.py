@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                          ".gif: the gif_preview preset)")
     ap.add_argument("--preset", help="an export preset (landscape_1080p, vertical_1080x1920, square_1080, "
                                      "prores_master, gif_preview); default: the storyboard's own size and rate")
+    ap.add_argument("--motion", choices=("flow", "blend", "repeat"),
+                    help="how clips slower than the film are brought to its rate: flow (smooth, along optical flow; "
+                         "the default), blend, or repeat frames")
     ap.add_argument("--range", metavar="IN-OUT",
                     help="export only this part of the film: seconds (2.5-6) or timecodes (00:00:02:12-00:00:06:00)")
     ap.add_argument("--steps", type=int, help="sampler steps for every shot (overrides the storyboard)")
@@ -253,6 +256,8 @@ class Render:
         self.project, existing = load_input(self.source)
         self.settings, self.output = export_settings(Path(args.output).expanduser().absolute(), args.preset,
                                                      self.project)
+        if args.motion:
+            self.settings = self.settings.model_copy(update={"motion": args.motion})
         check_output(self.output)
         self.span = parse_range(args.range, self.settings.fps) if args.range else None
         if existing is not None and args.project_dir:

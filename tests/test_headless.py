@@ -243,3 +243,14 @@ def test_range_exports_the_editors_in_out_part(rendered, tmp_path):
         r = render(folder / "film.vstudio", "-o", tmp_path / "x.mp4", *FAST, "--range", bad)
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         assert r.returncode == 2 and len(lines) == 1 and words in lines[0], r.stderr
+
+
+def test_motion_picks_the_frame_rate_conversion(rendered, tmp_path):
+    folder, _board, _film, _r = rendered
+    out = tmp_path / "rep.mp4"
+    r = render(folder / "film.vstudio", "-o", out, *FAST, "--range", "0-1", "--motion", "repeat")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["export"]["motion"] == "repeat"
+    default = tmp_path / "flow.mp4"
+    assert render(folder / "film.vstudio", "-o", default, *FAST, "--range", "0-1").returncode == 0
+    assert json.loads(default.with_suffix(".json").read_text(encoding="utf-8"))["export"]["motion"] == "flow"
