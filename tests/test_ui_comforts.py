@@ -32,3 +32,12 @@ def test_player_and_timeline_state_one_length(qtbot):
     player.set_source(ArrayFrameSource(np.zeros((180, 8, 8, 3), np.uint8), 24.0), "film")
     # a 7.5 s film at 24 fps is 180 frames: the timeline says 00:00:07:12, and so does the player
     assert player.duration_label.text() == "/ " + format_seconds(7.5, 24.0) == "/ 00:00:07:12"
+
+
+def test_an_empty_player_states_no_length(qtbot):
+    from studio.ui.player import Player
+
+    player = Player()
+    qtbot.addWidget(player)
+    player.set_source(None, "")
+    assert player.duration_label.text() == "/ 00:00:00:00"

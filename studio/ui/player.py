@@ -408,7 +408,7 @@ class Player(QWidget):
         self.btn_play.setIcon(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MediaPause if self.playing else QStyle.StandardPixmap.SP_MediaPlay))
         # the film's length, as the timeline states it (the last frame is at length - 1 frame)
-        self.duration_label.setText("/ " + format_timecode(self.count, self.fps))
+        self.duration_label.setText("/ " + format_timecode(0 if self._empty else self.count, self.fps))
         if self.speed in (0.0, 1.0):
             self.speed_label.setText("")
         else:
