@@ -291,6 +291,11 @@ class Worker:
         )
         load_s = time.perf_counter() - t0
         sec_per_step, peak, cal_s = self.calibrate(gen, int(opts.get("calibrate_steps") or 0))
+        if hasattr(gen, "estimate_memory"):  # an open model was timed on a short clip: its default needs more
+            try:
+                peak = max(peak, int(gen.estimate_memory(GenerationRequest(prompt="estimate"))))
+            except (RuntimeUserError, ValueError):
+                pass
         info = gen.info
         # only a model of several aspects has one to ask for; a single-aspect model has its one size
         aspects = info.get("aspects", {}) if len(info.get("aspects", {})) > 1 else {}
