@@ -88,3 +88,25 @@ def test_bundled_storyboard_matches_the_shared_sample():
     from project_helpers import SAMPLE_JSON
 
     assert demo.DEMO_STORYBOARD.read_bytes() == SAMPLE_JSON.read_bytes()
+
+
+def test_the_last_export_folder_and_names(dirs):
+    project, other = dirs / "a.vstudio", dirs / "b.vstudio"
+    assert preferences.export_target(project, "A") == dirs / "A"  # nothing remembered: beside the project
+    (dirs / "out").mkdir()
+    preferences.remember_export(dirs / "out" / "cut.mp4", project)
+    preferences.remember_export(dirs / "out" / "frames", other)  # a PNG sequence is a folder
+    s = preferences.load_preferences()
+    assert s.last_export_dir == str(dirs / "out")
+    assert preferences.export_target(project, "A", s) == dirs / "out" / "cut"
+    assert preferences.export_target(other, "B", s) == dirs / "out" / "frames"
+    assert preferences.export_target(dirs / "c.vstudio", "C", s) == dirs / "out" / "C"
+    # a hand-edited name that is a path, or a folder that is gone, falls back
+    s.last_export_names[str(project.resolve())] = "../../etc/x"
+    assert preferences.export_target(project, "A", s) == dirs / "out" / "A"
+    (dirs / "out").rmdir()
+    assert preferences.export_target(other, "B", s) == dirs / "frames"
+    for i in range(preferences.MAX_EXPORT_NAMES + 5):  # bounded, the newest kept
+        preferences.remember_export(dirs / f"f{i}.mp4", dirs / f"p{i}.vstudio", s)
+    assert len(s.last_export_names) == preferences.MAX_EXPORT_NAMES
+    assert preferences.export_target(dirs / "p54.vstudio", "x", s) == dirs / "f54"

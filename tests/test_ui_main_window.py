@@ -251,3 +251,26 @@ def test_restore_takes_over_saved_jobs_and_clears_orphaned_states(qtbot, tmp_pat
     assert reopened.status(a) == ShotStatus.GENERATING  # the ready fake engine started it
     assert reopened.status(c) == ShotStatus.DRAFT
     assert reopened.status(b) == ShotStatus.DRAFT
+
+
+def test_export_gets_the_films_in_out_marks(qtbot, tmp_path, monkeypatch):
+    from studio.ui.export_dialog import ExportDialog
+
+    opened = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dlg: opened.append(dlg) or 0)
+    doc = project_on_disk(tmp_path)  # 3 shots of 2 s: a 6 s film at 24 fps
+    w = make_window(qtbot, doc)
+    w.viewer.show_film()
+    w.player.set_mark_in(48)
+    w.player.set_mark_out(132)
+    w.export()
+    dlg = opened[-1]
+    assert dlg.range.isEnabled() and dlg.range.currentText() == "In–Out (00:00:02:00 – 00:00:05:12)"
+    assert dlg.span(dlg.settings()) == (48, 133)  # the out frame is shown, so it is exported
+    assert dlg.preset.currentText() == "Project (640×360, 24 fps)" and dlg.preferences is w.preferences
+    # marks on a shot's take are not the film's: the dialog offers the whole film
+    w.viewer.show_shot(doc.shot_at(1).id)
+    w.player.set_mark_in(2)
+    w.player.set_mark_out(10)
+    w.export()
+    assert not opened[-1].range.isEnabled() and opened[-1].span(opened[-1].settings()) is None

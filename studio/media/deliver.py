@@ -53,6 +53,21 @@ def export_span(n: int, span: tuple[int, int] | None) -> tuple[int, int]:
     return start, stop
 
 
+def marks_span(mark_in: int, mark_out: int, marks_fps: float, fps: float) -> tuple[int, int]:
+    """The player's in and out marks on the film (frames at `marks_fps`; the out frame is shown, so
+    it is part of the range) -> the film's frames [start, stop) at the export's `fps`, the same
+    stretch of time (at least one frame)."""
+    start = round(mark_in * fps / marks_fps)
+    return start, max(start + 1, round((mark_out + 1) * fps / marks_fps))
+
+
+def shots_left_out(project: ProjectData) -> list[int]:
+    """The shots (1-based, as the UI numbers them) with no clip on the timeline, that is no chosen
+    take (`studio.project.choice`): the film will not have them."""
+    on_timeline = {c.shot_id for c in project.timeline.clips}
+    return [n for n, shot in enumerate(project.shots, start=1) if shot.id not in on_timeline]
+
+
 def export_project(
     project: ProjectData,
     project_dir: str | Path,

@@ -24,6 +24,7 @@ from studio.project.schema import SAMPLER_PATTERN, GenParams, ProjectSettings
 CONFIG_ENV = "VSTUDIO_CONFIG_DIR"
 PREFERENCES_FILE = "settings.json"  # the name users' existing files have
 MAX_RECENT = 10
+MAX_EXPORT_NAMES = 50  # projects whose last film name is remembered
 
 
 class Preferences(BaseModel):
@@ -42,6 +43,9 @@ class Preferences(BaseModel):
     width: int = Field(1280, ge=16, le=8192)
     height: int = Field(720, ge=16, le=8192)
     recent_projects: list[str] = Field(default_factory=list)
+    # the export dialog starts where the last export went, under the name this project's last film had
+    last_export_dir: str = ""
+    last_export_names: dict[str, str] = Field(default_factory=dict)  # project folder -> film name (no extension)
 
     def savers(self) -> dict[str, bool]:
         """Memory savers for an open model (the diffusers backend; the bundled model ignores them)."""
@@ -126,3 +130,30 @@ def recent_projects(preferences: Preferences | None = None, existing_only: bool 
     s = preferences if preferences is not None else load_preferences()
     paths = [Path(p) for p in s.recent_projects]
     return [p for p in paths if (p / "project.json").is_file()] if existing_only else paths
+
+
+def export_target(project_dir: str | Path, fallback_name: str, preferences: Preferences | None = None) -> Path:
+    """Where the export dialog proposes to write the film (no extension): the last export's folder
+    (else beside the project) and this project's last film name (else `fallback_name`). A folder
+    that is gone, or a name that is not a plain file name, falls back."""
+    s = preferences if preferences is not None else load_preferences()
+    folder = Path(s.last_export_dir).expanduser() if s.last_export_dir else None
+    if folder is None or not folder.is_dir():
+        folder = Path(project_dir).parent
+    name = s.last_export_names.get(_key(project_dir), "")
+    if not name or Path(name).name != name or name in (".", ".."):
+        name = fallback_name
+    return folder / name
+
+
+def remember_export(film: str | Path, project_dir: str | Path, preferences: Preferences | None = None) -> Preferences:
+    """Remember a finished film's folder and (per project) its name without the extension; save."""
+    s = preferences if preferences is not None else load_preferences()
+    film = Path(film).expanduser().resolve()
+    key = _key(project_dir)
+    names = {k: v for k, v in s.last_export_names.items() if k != key}
+    names[key] = film.stem if film.suffix else film.name  # a PNG sequence is a folder
+    s.last_export_names = dict(list(names.items())[-MAX_EXPORT_NAMES:])
+    s.last_export_dir = str(film.parent)
+    save_preferences(s)
+    return s

@@ -1,8 +1,11 @@
-"""Export dialog: pick a preset or custom settings, an output path and an optional audio bed; the
-export runs on a worker thread with a progress bar and Cancel; failures show as one line.
+"""Export dialog: pick a preset (the project's own size and rate first) or custom settings, an output
+path, an optional audio bed and the range (the whole film or the film viewer's in–out marks); the
+export runs on a worker thread with a progress bar and Cancel, the inputs locked; failures show as
+one line. The folder and the film's name are remembered (studio.project.preferences).
 
-Opened by the main window as `ExportDialog(project_data, project_dir, parent)`. The work itself is
-`studio.media.deliver.export_project`; this file only binds widgets to it.
+Opened by the main window as `ExportDialog(project_data, project_dir, parent, preferences=, marks=)`.
+The work itself is `studio.media.deliver.export_project`; this file only binds widgets to it (the
+settings group: export_form.py; the worker thread and the left-out-shots question: export_worker.py).
 """
 
 from __future__ import annotations
@@ -11,78 +14,72 @@ import threading
 from pathlib import Path
 
 from pydantic import ValidationError
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.errors import StudioError, from_validation
-from studio.media.deliver import export_project, plan
+from studio.media.deliver import marks_span, plan, project_settings, shots_left_out
 from studio.media.export import output_path
 from studio.media.interchange import write_timeline
-from studio.media.motion import MOTION_LABELS
-from studio.media.presets import AUDIO_FORMATS, DEFAULT_CRF, FORMAT_LABELS, PRESETS, SPEEDS, ExportSettings
+from studio.media.presets import AUDIO_FORMATS, EXTENSIONS, FORMAT_LABELS, PRESETS, ExportSettings, Preset
+from studio.media.timecode import format_timecode
+from studio.project import preferences as prefs
 from studio.project.schema import ProjectData
+from studio.ui.export_form import ExportSettingsForm
+from studio.ui.export_worker import ExportWorker, ask_export_anyway, left_out_text
 
 CUSTOM = "custom"
+PROJECT = "project"  # the preset at the project's own size and frame rate
+WHOLE, IN_OUT = "whole", "in_out"
 
 
-class _ExportWorker(QObject):
-    """Runs one export on its QThread; talks back only through signals (queued to the UI thread)."""
-
-    progress = Signal(int, int)
-    finished = Signal(str)
-    failed = Signal(str, str)  # kind, one-line message
-
-    def __init__(self, project, project_dir, path, settings, audio, cancel: threading.Event):
-        super().__init__()
-        self._args = (project, project_dir, path, settings, audio)
-        self._cancel = cancel
-
-    @Slot()
-    def run(self) -> None:
-        project, project_dir, path, settings, audio = self._args
-        try:
-            film = export_project(
-                project, project_dir, path, settings, audio, progress=self.progress.emit, cancel=self._cancel
-            )
-        except StudioError as e:
-            self.failed.emit(e.kind, e.message)
-        except Exception as e:  # a bug, not a user mistake: still one line in the dialog, not a crash
-            self.failed.emit("internal", f"export failed: {type(e).__name__}: {e}")
-        else:
-            self.finished.emit(str(film))
+def project_preset(project: ProjectData) -> Preset | None:
+    """"Project (640×360, 24 fps)": H.264 at the project's raster and rate (None if no export can
+    have them, e.g. a rate above the exporter's limit)."""
+    try:
+        s = project_settings(project)
+    except ValidationError:
+        return None
+    return Preset(label=f"Project ({s.width}×{s.height}, {s.fps:g} fps)", settings=s)
 
 
 class ExportDialog(QDialog):
     exportFinished = Signal(str)  # the film's path
     exportFailed = Signal(str)  # the one-line message
 
-    def __init__(self, project_data: ProjectData, project_dir: str | Path, parent: QWidget | None = None):
+    def __init__(self, project_data: ProjectData, project_dir: str | Path, parent: QWidget | None = None, *,
+                 preferences: prefs.Preferences | None = None, marks: tuple[int, int, float] | None = None):
+        """`preferences`: where the last folder and names are kept (loaded when None); `marks`: the
+        film viewer's (in, out, fps) — frames of the film at the player's rate, the out frame
+        included — when both are set."""
         super().__init__(parent)
         self.setWindowTitle("Export film")
         self.project = project_data
         self.project_dir = Path(project_dir)
+        self.preferences = preferences if preferences is not None else prefs.load_preferences()
+        self.marks = marks
+        self.ask = ask_export_anyway  # (parent, title, text) -> bool; replaced in tests
         self._thread: QThread | None = None
-        self._worker: _ExportWorker | None = None
+        self._worker: ExportWorker | None = None
         self._cancel = threading.Event()
-        self._filling = False  # True while a preset writes the fields (so edits don't flip to Custom)
+        own = project_preset(self.project)
+        self._presets: dict[str, Preset] = {**({PROJECT: own} if own else {}), **PRESETS}
+        self._base = next(iter(self._presets.values())).settings  # the last preset's hidden fields
         self._build()
-        default_name = (self.project.title or "film").strip().replace("/", "_") or "film"
-        self.output.setText(str(self.project_dir.parent / default_name))
+        title = (self.project.title or "film").strip().replace("/", "_").replace("\\", "_") or "film"
+        self.output.setText(str(prefs.export_target(self.project_dir, title, self.preferences)))
         self.preset.setCurrentIndex(0)
         self._apply_preset()
 
@@ -90,68 +87,25 @@ class ExportDialog(QDialog):
 
     def _build(self) -> None:
         self.preset = QComboBox()
-        for key, p in PRESETS.items():
+        for key, p in self._presets.items():
             self.preset.addItem(p.label, key)
         self.preset.addItem("Custom", CUSTOM)
         self.preset.currentIndexChanged.connect(self._apply_preset)
 
-        self.format = QComboBox()
-        for key, label in FORMAT_LABELS.items():
-            self.format.addItem(label, key)
-        self.width_box, self.height_box = QSpinBox(), QSpinBox()
-        for box in (self.width_box, self.height_box):
-            box.setRange(16, 8192)
-            box.setSingleStep(2)
-        self.fps = QDoubleSpinBox()
-        self.fps.setRange(1, 240)
-        self.fps.setDecimals(3)
-        self.fit = QComboBox()
-        self.fit.addItem("Letterbox (keep whole picture)", "letterbox")
-        self.fit.addItem("Crop to fill", "crop")
-        self.scaler = QComboBox()
-        for label, key in (
-            ("Smooth (two-stage)", "smooth"),
-            ("Sharp (Lanczos)", "sharp"),
-            ("Pixel (nearest)", "pixel"),
-        ):
-            self.scaler.addItem(label, key)
-        self.crf = QSpinBox()
-        self.crf.setRange(-1, 63)
-        self.crf.setSpecialValueText("default")
-        self.speed = QComboBox()
-        self.speed.addItems(list(SPEEDS))
-        self.motion = QComboBox()  # how clips at another frame rate reach the film's (media.motion)
-        for key, label in MOTION_LABELS.items():
-            self.motion.addItem(label, key)
-        self.motion.setToolTip("When a clip's frame rate differs from the film's: smooth motion along "
-                               "optical flow, a mix of neighbouring frames, or each frame repeated")
-
-        custom = QGroupBox("Settings")
-        form = QFormLayout(custom)
-        form.addRow("Format", self.format)
-        size = QHBoxLayout()
-        size.addWidget(self.width_box)
-        size.addWidget(QLabel("×"))
-        size.addWidget(self.height_box)
-        form.addRow("Size", size)
-        form.addRow("Frame rate", self.fps)
-        form.addRow("Fit", self.fit)
-        form.addRow("Scaling", self.scaler)
-        form.addRow("Quality (CRF)", self.crf)
-        form.addRow("Encoder speed", self.speed)
-        form.addRow("Motion", self.motion)
-        for w in (self.format, self.fit, self.scaler, self.speed, self.motion):
-            w.currentIndexChanged.connect(self._edited)
-        for w in (self.width_box, self.height_box, self.crf):
-            w.valueChanged.connect(self._edited)
-        self.fps.valueChanged.connect(self._edited)
+        self.form = ExportSettingsForm()
+        self.form.edited.connect(self._edited)
+        # the fields by name, as tests and callers reach them
+        f = self.form
+        self.format, self.width_box, self.height_box, self.fps = f.format, f.width_box, f.height_box, f.fps
+        self.fit, self.scaler, self.crf, self.speed, self.motion = f.fit, f.scaler, f.crf, f.speed, f.motion
 
         self.output = QLineEdit()
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse_output)
+        self.output.textChanged.connect(self._refresh)
+        self.output_browse = QPushButton("Browse…")
+        self.output_browse.clicked.connect(self._browse_output)
         out_row = QHBoxLayout()
         out_row.addWidget(self.output, 1)
-        out_row.addWidget(browse)
+        out_row.addWidget(self.output_browse)
 
         self.audio = QLineEdit()
         self.audio.setPlaceholderText("none")
@@ -164,10 +118,23 @@ class ExportDialog(QDialog):
         audio_row.addWidget(self.audio_browse)
         audio_row.addWidget(self.audio_clear)
 
+        self.range = QComboBox()
+        self.range.addItem("Whole film", WHOLE)
+        if self.marks is not None:
+            mark_in, mark_out, fps = self.marks
+            tc_in, tc_out = format_timecode(mark_in, fps), format_timecode(mark_out, fps)
+            self.range.addItem(f"In–Out ({tc_in} – {tc_out})", IN_OUT)
+            self.range.setCurrentIndex(1)  # the editor marked what to deliver
+        else:
+            self.range.addItem("In–Out (mark in and out on the film in the viewer: I, O)", IN_OUT)
+            self.range.model().item(1).setEnabled(False)
+        self.range.currentIndexChanged.connect(self._refresh)
+
         top = QFormLayout()
         top.addRow("Preset", self.preset)
         top.addRow("Output", out_row)
         top.addRow("Audio bed", audio_row)
+        top.addRow("Range", self.range)
 
         self.summary = QLabel()
         self.progress = QProgressBar()
@@ -197,39 +164,30 @@ class ExportDialog(QDialog):
 
         root = QVBoxLayout(self)
         root.addLayout(top)
-        root.addWidget(custom)
+        root.addWidget(self.form)
         root.addWidget(self.summary)
         root.addWidget(self.progress)
         root.addWidget(self.error)
         root.addLayout(buttons)
 
-    # --- settings <-> fields ---------------------------------------------------------------------
+    def inputs(self) -> list[QWidget]:
+        """Every control that changes what an export writes (all locked while one runs)."""
+        return [self.preset, self.output, self.output_browse, self.audio, self.audio_browse, self.audio_clear,
+                self.range, *self.form.inputs(), self.timeline_button]
 
-    def _fill(self, s: ExportSettings) -> None:
-        self._filling = True
-        try:
-            self.format.setCurrentIndex(self.format.findData(s.format))
-            self.width_box.setValue(s.width)
-            self.height_box.setValue(s.height)
-            self.fps.setValue(s.fps)
-            self.fit.setCurrentIndex(self.fit.findData(s.fit))
-            self.scaler.setCurrentIndex(self.scaler.findData(s.scaler))
-            self.crf.setValue(-1 if s.crf is None else s.crf)
-            self.speed.setCurrentText(s.speed)
-            self.motion.setCurrentIndex(self.motion.findData(s.motion))
-        finally:
-            self._filling = False
-        self._refresh()
+    # --- settings <-> fields ---------------------------------------------------------------------
 
     @Slot()
     def _apply_preset(self) -> None:
         key = self.preset.currentData()
         if key != CUSTOM:
-            self._fill(PRESETS[key].settings)
+            self._base = self._presets[key].settings
+            self.form.fill(self._base)
+        self._refresh()
 
     @Slot()
-    def _edited(self, *_args) -> None:
-        if not self._filling and self.preset.currentData() != CUSTOM:
+    def _edited(self) -> None:
+        if self.preset.currentData() != CUSTOM:
             self.preset.blockSignals(True)
             self.preset.setCurrentIndex(self.preset.findData(CUSTOM))
             self.preset.blockSignals(False)
@@ -237,56 +195,66 @@ class ExportDialog(QDialog):
 
     def settings(self) -> ExportSettings:
         """The settings the fields describe; StudioError("settings", ...) if they are invalid."""
-        key = self.preset.currentData()
-        base = PRESETS[key].settings.model_dump() if key != CUSTOM else {}
-        fields = {
-            "format": self.format.currentData(),
-            "width": self.width_box.value(),
-            "height": self.height_box.value(),
-            "fps": self.fps.value(),
-            "fit": self.fit.currentData(),
-            "scaler": self.scaler.currentData(),
-            "crf": None if self.crf.value() < 0 else self.crf.value(),
-            "speed": self.speed.currentText(),
-            "motion": self.motion.currentData(),
-        }
-        try:
-            return ExportSettings(**{**base, **fields})
+        try:  # fields the form does not show (ProRes profile, GIF colours) come from the last preset
+            return ExportSettings(**{**self._base.model_dump(), **self.form.fields()})
         except ValidationError as e:
             raise from_validation(e, "settings") from None
 
-    def _refresh(self) -> None:
-        fmt = self.format.currentData()
-        for w in (self.audio, self.audio_browse, self.audio_clear):
-            w.setEnabled(fmt in AUDIO_FORMATS)
-        self.crf.setEnabled(fmt in DEFAULT_CRF)
-        self.speed.setEnabled(fmt in ("h264", "h265", "vp9"))
+    def span(self, settings: ExportSettings) -> tuple[int, int] | None:
+        """The film's frames [start, stop) at the export's rate, or None for the whole film."""
+        if self.range.currentData() != IN_OUT or self.marks is None:
+            return None
+        mark_in, mark_out, fps = self.marks
+        return marks_span(mark_in, mark_out, fps, settings.fps)
+
+    def target(self, settings: ExportSettings) -> Path:
+        """What will be written: the output name with the format's extension."""
+        return output_path(self.output.text().strip() or "film", settings)
+
+    @Slot()
+    def _refresh(self, *_args) -> None:
+        if self.is_running():  # the summary shows the progress
+            return
+        self._set_locked(False)
         try:
             s = self.settings()
-            frames, seconds = plan(self.project, self.project_dir, s)
-            target = output_path(self.output.text() or "film", s)
-            self.summary.setText(f"{frames} frames, {seconds:.2f} s at {s.width}×{s.height} → {target.name}")
+            span = self.span(s)
+            frames, seconds = plan(self.project, self.project_dir, s, span)
+            part = "in–out: " if span is not None else ""
+            self.summary.setText(f"{part}{frames} frames, {seconds:.2f} s at {s.width}×{s.height} "
+                                 f"→ {self.target(s).name}")
             self.error.clear()
         except StudioError as e:
             self.summary.setText("")
             self.error.setText(e.message)
 
+    def _set_locked(self, locked: bool) -> None:
+        for w in self.inputs():
+            w.setEnabled(not locked)
+        self.form.set_locked(locked)
+        if not locked:
+            sound = self.format.currentData() in AUDIO_FORMATS  # GIF and PNG frames carry no sound
+            for w in (self.audio, self.audio_browse, self.audio_clear):
+                w.setEnabled(sound)
+            self.range.setEnabled(self.marks is not None)
+        self.export_button.setEnabled(not locked)
+        self.cancel_button.setEnabled(locked)
+
     # --- file pickers ----------------------------------------------------------------------------
 
     @Slot()
     def _browse_output(self) -> None:
-        s = self.settings()
-        if s.format == "png":
+        fmt = self.format.currentData()
+        if fmt == "png":
             folder = QFileDialog.getExistingDirectory(self, "Folder for the PNG sequence", self.output.text())
             if folder:
                 self.output.setText(str(Path(folder) / "frames"))
         else:
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export film", self.output.text(), f"{FORMAT_LABELS[s.format]} (*{s.extension})"
+                self, "Export film", self.output.text(), f"{FORMAT_LABELS[fmt]} (*{EXTENSIONS[fmt]})"
             )
             if path:
                 self.output.setText(path)
-        self._refresh()
 
     @Slot()
     def _browse_audio(self) -> None:
@@ -332,18 +300,20 @@ class ExportDialog(QDialog):
         if not self.output.text().strip():
             self._failed("path", "choose where to save the film")
             return
+        left_out = shots_left_out(self.project)
+        if left_out and self.project.timeline.clips and not self.ask(self, "Export film", left_out_text(left_out)):
+            return  # Go back: nothing is written
         audio = self.audio.text().strip() if s.format in AUDIO_FORMATS else ""
         self._cancel = threading.Event()
         self._thread = QThread(self)
-        self._worker = _ExportWorker(
-            self.project, self.project_dir, self.output.text().strip(), s, audio or None, self._cancel
-        )
+        self._worker = ExportWorker(self.project, self.project_dir, self.output.text().strip(), s, audio or None,
+                                    self.span(s), self._cancel)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.progress.connect(self._on_progress)
         self._worker.finished.connect(self._succeeded)
         self._worker.failed.connect(self._failed)
-        self._set_running(True)
+        self._set_locked(True)
         self.progress.setValue(0)
         self.summary.setText("exporting…")
         self._thread.start()
@@ -363,6 +333,10 @@ class ExportDialog(QDialog):
         self._stop_thread()
         self.progress.setValue(100)
         self.summary.setText(f"saved {path}")
+        try:
+            self.preferences = prefs.remember_export(path, self.project_dir, self.preferences)
+        except StudioError as e:  # the film is saved; only the next dialog's default is lost
+            self.error.setText(e.message)
         self.exportFinished.emit(path)
 
     @Slot(str, str)
@@ -373,13 +347,6 @@ class ExportDialog(QDialog):
         self.error.setText(message)
         self.exportFailed.emit(message)
 
-    def _set_running(self, running: bool) -> None:
-        self.export_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
-        self.timeline_button.setEnabled(not running)
-        for w in (self.preset, self.format, self.output, self.audio):
-            w.setEnabled(not running)
-
     def _stop_thread(self) -> None:
         if self._thread is not None:
             self._thread.quit()
@@ -387,12 +354,7 @@ class ExportDialog(QDialog):
             self._thread.deleteLater()
             self._worker.deleteLater()
             self._thread = self._worker = None
-        self._set_running(False)
-        self._refresh_enabled()
-
-    def _refresh_enabled(self) -> None:
-        fmt = self.format.currentData()
-        self.audio.setEnabled(fmt in AUDIO_FORMATS)
+        self._set_locked(False)
 
     def done(self, result: int) -> None:  # closing while exporting cancels it and waits
         if self._thread is not None:

@@ -394,7 +394,8 @@ class MainWindow(QMainWindow):
         except ImportError:
             self.statusBar().showMessage("Export is not available in this build yet", 6000)
             return
-        dialog = ExportDialog(self.doc.data, self.doc.path, self)
+        dialog = ExportDialog(self.doc.data, self.doc.path, self, preferences=self.preferences,
+                              marks=self.viewer.film_marks())  # the film's in–out marks, if set
         dialog.exportFinished.connect(lambda path: self.statusBar().showMessage(f"Exported {Path(path).name}", 8000))
         dialog.exec()
 

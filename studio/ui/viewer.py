@@ -116,6 +116,14 @@ class Viewer(QWidget):
         if play:
             self.player.play()
 
+    def film_marks(self) -> tuple[int, int, float] | None:
+        """The in and out marks on the film (frames at the player's rate, the out frame included)
+        when the film is shown and both are set: what an export of the in–out range delivers."""
+        p = self.player
+        if self.mode != "film" or p.mark_in is None or p.mark_out is None:
+            return None
+        return p.mark_in, p.mark_out, p.fps
+
     def seek_film(self, seconds: float) -> None:
         if self.mode != "film":
             self.show_film()
