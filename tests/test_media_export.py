@@ -338,3 +338,12 @@ def test_frame_count_matches_stream(project):
     segs = segments_from_project(proj, folder)
     for fps in (8.0, 24.0, 25.0, 29.97):
         assert sum(1 for _ in assemble(segs, fps, 16, 16)) == frame_count(segs, fps)
+
+
+def test_a_dot_in_the_name_is_not_an_extension():
+    from studio.media.export import output_path
+
+    mp4 = ExportSettings()
+    assert output_path("/films/cut v1.2", mp4).name == "cut v1.2.mp4"
+    assert output_path("/films/cut.mov", mp4).name == "cut.mp4"  # another video format's extension is replaced
+    assert output_path("/films/cut.mp4", mp4).name == "cut.mp4"

@@ -41,12 +41,17 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".webm", ".gif", ".mkv", ".avi", ".m4v", ".png"})
+
+
 def output_path(path: str | Path, settings: ExportSettings) -> Path:
-    """The path with the format's extension (a PNG sequence is a folder: no extension)."""
+    """The path with the format's extension (a PNG sequence is a folder: no extension). Another
+    video format's extension is replaced; any other dot belongs to the name ("cut v1.2" → "cut v1.2.mp4")."""
     path = Path(path)
     ext = settings.extension
     if ext and path.suffix.lower() != ext:
-        path = path.with_name(path.name + ext) if path.suffix == "" else path.with_suffix(ext)
+        known = path.suffix.lower() in VIDEO_SUFFIXES
+        path = path.with_suffix(ext) if known else path.with_name(path.name + ext)
     return path
 
 
