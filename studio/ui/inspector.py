@@ -8,14 +8,12 @@ reload the widgets from the document.
 from __future__ import annotations
 
 import random
-import re
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
@@ -24,9 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
-    QSpinBox,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -34,62 +30,22 @@ from PySide6.QtWidgets import (
 from studio import vocabulary
 from studio.project.schema import MAX_SEED, Mode, ShotStatus, TransitionKind
 from studio.ui.badges import STATUS_COLORS
-from studio.ui.labels import (
-    CAMERA_ITEMS,
-    MODE_LABELS,
-    MOTION_ITEMS,
-    SAMPLER_ITEMS,
-    SIZE_ITEMS,
-    TRANSITION_NAMES,
-)
+from studio.ui.form_parts import combo, section, set_combo
+from studio.ui.generation_settings import GenerationRows, row
+from studio.ui.inspector_notes import timeline_note
+from studio.ui.labels import CAMERA_ITEMS, MODE_LABELS, MOTION_ITEMS, SIZE_ITEMS, TRANSITION_NAMES
 from studio.ui.media_picker import IMAGE_FILTER, VIDEO_FILTER, MediaPicker, project_relative
+from studio.ui.prompt_highlighter import UnknownWordHighlighter
 
-
-class UnknownWordHighlighter(QSyntaxHighlighter):
-    """Wavy-underlines the words the model does not know."""
-
-    def __init__(self, document):
-        super().__init__(document)
-        self.words: list[str] = []
-        self.fmt = QTextCharFormat()
-        self.fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        self.fmt.setUnderlineColor(QColor(240, 150, 40))
-        self.fmt.setForeground(QColor(250, 190, 120))
-
-    def set_words(self, words: list[str]) -> None:
-        if words != self.words:
-            self.words = list(words)
-            self.rehighlight()
-
-    def highlightBlock(self, text: str) -> None:  # noqa: N802
-        for word in self.words:
-            # Whole words for Latin text; CJK has no spaces, so a plain substring there.
-            ascii_word = word.isascii()
-            pattern = rf"(?<![\w-]){re.escape(word)}(?![\w-])" if ascii_word else re.escape(word)
-            for m in re.finditer(pattern, text, flags=re.IGNORECASE):
-                self.setFormat(m.start(), m.end() - m.start(), self.fmt)
-
-
-def combo(items: dict) -> QComboBox:
-    c = QComboBox()
-    for value, label in items.items():
-        c.addItem(label, value)
-    return c
-
-
-def set_combo(c: QComboBox, value) -> None:
-    i = c.findData(value)
-    if i >= 0 and i != c.currentIndex():
-        c.setCurrentIndex(i)
-
-
-def section(title: str) -> QLabel:
-    label = QLabel(title.upper())
-    label.setObjectName("Section")
-    return label
+PROMPT_LINES = 3  # the prompt box's height in lines (longer prompts scroll inside it)
 
 
 class Inspector(QWidget):
+    """Prompt, then generation (seed, steps, guidance, sampler, Generate N takes: above the fold
+    even with the render queue docked below), then the shot's framing and timing, mode, notes."""
+
+    generateTakesRequested = Signal(int)  # "Generate N takes" of the current shot
+
     def __init__(self, doc, parent=None):
         super().__init__(parent)
         self.setObjectName("Inspector")
@@ -103,6 +59,8 @@ class Inspector(QWidget):
         doc.shotsRemoved.connect(lambda *_: self.show_shot(doc.current_shot_id))
         doc.shotsMoved.connect(lambda: self.show_shot(doc.current_shot_id))
         doc.takesChanged.connect(self._on_shot_changed)
+        doc.timelineChanged.connect(self._refresh_notes)  # a trim changes what Duration says
+        doc.settingsChanged.connect(self._refresh_notes)
         self._vocab_timer = QTimer(self)
         self._vocab_timer.setSingleShot(True)
         self._vocab_timer.setInterval(150)
@@ -125,13 +83,20 @@ class Inspector(QWidget):
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText("wide shot of a red lantern moving up at night, camera tilts up")
         self.prompt.setTabChangesFocus(True)
-        self.prompt.setFixedHeight(78)
+        fm = QFontMetrics(self.prompt.font())
+        self.prompt.setFixedHeight(PROMPT_LINES * fm.lineSpacing() + 18)
         self.highlighter = UnknownWordHighlighter(self.prompt.document())
         self.unknown = QLabel()
         self.unknown.setObjectName("Dim")
         self.unknown.setWordWrap(True)
         self.negative = QLineEdit()
         self.negative.setPlaceholderText("what to avoid")
+
+        self.gen = GenerationRows()
+        g = self.gen
+        self.seed, self.dice, self.seed_locked, self.seed_note = g.seed, g.dice, g.seed_locked, g.seed_note
+        self.steps, self.guidance, self.sampler = g.steps, g.guidance, g.sampler
+        self.takes, self.generate_takes = g.takes, g.generate_takes
 
         self.size = combo(SIZE_ITEMS)
         self.camera = combo(CAMERA_ITEMS)
@@ -141,29 +106,10 @@ class Inspector(QWidget):
         self.duration.setDecimals(2)
         self.duration.setSingleStep(0.5)
         self.duration.setSuffix(" s")
-
-        self.seed = QSpinBox()
-        self.seed.setRange(0, MAX_SEED)
-        self.dice = QToolButton()
-        self.dice.setText("Roll")
-        self.dice.setToolTip("Pick a new random seed")
-        self.seed_locked = QCheckBox("Lock")
-        self.seed_locked.setToolTip("Locked: every take uses this seed.\nUnlocked: each new take rolls its own seed.")
-        seed_row = QHBoxLayout()
-        seed_row.setContentsMargins(0, 0, 0, 0)
-        seed_row.addWidget(self.seed, 1)
-        seed_row.addWidget(self.dice)
-        seed_row.addWidget(self.seed_locked)
-        seed_box = QWidget()
-        seed_box.setLayout(seed_row)
-
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 1000)
-        self.guidance = QDoubleSpinBox()
-        self.guidance.setRange(0, 30)
-        self.guidance.setSingleStep(0.5)
-        self.guidance.setDecimals(1)
-        self.sampler = combo(SAMPLER_ITEMS)
+        self.duration.setToolTip("How long the next take is asked to be")
+        # Beside Duration: the clip's length on the timeline when a trim (or the take) differs.
+        self.timeline_length = QLabel()
+        self.timeline_length.setObjectName("Dim")
 
         self.mode = combo(MODE_LABELS)
         self.reference = MediaPicker(IMAGE_FILTER)
@@ -180,6 +126,7 @@ class Inspector(QWidget):
         self.transition_length.setRange(0.0, 10.0)
         self.transition_length.setSingleStep(0.25)
         self.transition_length.setSuffix(" s")
+        self.transition_length.setToolTip("Transition length")
 
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("Notes for this shot")
@@ -193,24 +140,20 @@ class Inspector(QWidget):
         form = QFormLayout(form_w)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setContentsMargins(10, 4, 10, 10)
+        form.setContentsMargins(10, 0, 10, 10)
         form.setVerticalSpacing(6)
         form.addRow(section("Prompt"))
         form.addRow(self.prompt)
         form.addRow(self.unknown)
         form.addRow("Negative", self.negative)
+        form.addRow(section("Generation"))
+        g.add_to(form)
         form.addRow(section("Shot"))
+        form.addRow("Duration", row(self.duration, self.timeline_length, stretch=(2, 3)))
+        form.addRow("Transition in", row(self.transition, self.transition_length, stretch=(2, 1)))
         form.addRow("Shot size", self.size)
         form.addRow("Camera", self.camera)
         form.addRow("Subject motion", self.motion)
-        form.addRow("Duration", self.duration)
-        form.addRow("Transition in", self.transition)
-        form.addRow("Transition length", self.transition_length)
-        form.addRow(section("Generation"))
-        form.addRow("Seed", seed_box)
-        form.addRow("Steps", self.steps)
-        form.addRow("Guidance", self.guidance)
-        form.addRow("Sampler", self.sampler)
         form.addRow(section("Mode"))
         form.addRow("Mode", self.mode)
         self.reference_label = QLabel("Reference")
@@ -233,9 +176,7 @@ class Inspector(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(form_w)
-        for c in (self.size, self.camera, self.motion, self.sampler, self.mode, self.transition):
-            c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            c.setMinimumContentsLength(8)
+        self.scroll = scroll
 
         head = QHBoxLayout()
         head.setContentsMargins(10, 6, 10, 0)
@@ -285,6 +226,8 @@ class Inspector(QWidget):
         self.transition.activated.connect(lambda _i: self._edit_transition())
         self.transition_length.valueChanged.connect(lambda _v: self._edit_transition())
         self.notes.textChanged.connect(self._edit_notes)
+        self.takes.valueChanged.connect(lambda _n: self._refresh_notes())
+        self.generate_takes.clicked.connect(self.request_takes)
 
     # -- showing --------------------------------------------------------------------------------------
     def show_shot(self, shot_id: str) -> None:
@@ -351,10 +294,22 @@ class Inspector(QWidget):
             self._mode_rows(p.mode)
             self.continue_prev.setEnabled(row > 0)
             self.seed.setEnabled(True)
+            self._refresh_notes()
         finally:
             self._loading = False
         if not self.prompt.hasFocus():
             self._update_unknown_words()
+
+    def _refresh_notes(self) -> None:
+        """The notes that follow from the document, not from one field: what the next takes do
+        with the seed, and the clip's length on the timeline beside Duration."""
+        shot = self.doc.shot(self.shot_id) if self.shot_id else None
+        if shot is None:
+            return
+        self.gen.refresh(shot)
+        note, tip = timeline_note(shot, self.doc.clip_for(shot.id), self.doc.settings.fps)
+        self.timeline_length.setText(note)
+        self.timeline_length.setToolTip(tip)
 
     def set_capabilities(self, caps) -> None:
         """Offer only what the running model can do (contract.capabilities.Capabilities; None: no
@@ -411,6 +366,11 @@ class Inspector(QWidget):
         if err is not None:
             self._show_error(err.message)
             self.reload()
+
+    def request_takes(self) -> None:
+        """Generate N takes of this shot: the main window queues them (engine.variations picks the seeds)."""
+        if self.shot_id:
+            self.generateTakesRequested.emit(self.takes.value())
 
     def roll_seed(self) -> None:
         self._edit(seed=random.randint(0, MAX_SEED))

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -193,6 +193,8 @@ class Player(QWidget):
         self.speed_label.setObjectName("Dim")
         self.marks_label = QLabel()
         self.marks_label.setObjectName("Dim")
+        self.marks_label.setToolTip("In and out marks (I, O; Alt+X clears them)")
+        self._reserve_label_space()
 
         top = QHBoxLayout()
         top.setContentsMargins(6, 2, 6, 0)
@@ -225,6 +227,22 @@ class Player(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.scrub)
         layout.addLayout(transport)
+
+    def _reserve_label_space(self) -> None:
+        """The marks and the shuttle speed come and go: their labels keep one size whatever they
+        say, so marking in/out or shuttling never resizes the player or the docks around it. The
+        marks stack (IN over OUT, small monospace, right-aligned) to fit beside the transport."""
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono.setPointSizeF(max(self.font().pointSizeF() - 1.0, 7.0))
+        self.marks_label.setFont(mono)
+        fm = QFontMetrics(mono)
+        widest = "OUT " + format_timecode(0, 24.0)
+        self.marks_label.setFixedSize(fm.horizontalAdvance(widest) + 6, 2 * fm.lineSpacing() + 2)
+        self.marks_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        fm = QFontMetrics(self.speed_label.font())
+        self.speed_label.setFixedWidth(max(fm.horizontalAdvance(t) for t in ("◀ 8×", "◀ 0.5×")) + 6)
+        self.speed_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     # -- source -----------------------------------------------------------------------------------
     @property
@@ -413,12 +431,10 @@ class Player(QWidget):
             self.speed_label.setText("")
         else:
             self.speed_label.setText(f"{'◀' if self.speed < 0 else '▶'} {abs(self.speed):g}×")
-        marks = []
-        if self.mark_in is not None:
-            marks.append("IN " + format_timecode(self.mark_in, self.fps))
-        if self.mark_out is not None:
-            marks.append("OUT " + format_timecode(self.mark_out, self.fps))
-        self.marks_label.setText("   ".join(marks))
+        # two lines, IN over OUT, always (a missing mark leaves its line empty)
+        marks = ["" if m is None else f"{name} {format_timecode(m, self.fps)}"
+                 for name, m in (("IN", self.mark_in), ("OUT", self.mark_out))]
+        self.marks_label.setText("\n".join(marks) if any(marks) else "")
         self.scrub.count = max(self.count, 1)
         self.scrub.mark_in, self.scrub.mark_out = self.mark_in, self.mark_out
         self._refresh_position()
