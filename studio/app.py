@@ -55,6 +55,7 @@ def _quit_on_signals(app, doc, got: list[int]):
             got.append(signum)
             if doc.path is not None and doc.is_dirty():
                 doc.autosave_now()
+            app.setProperty("vstudio_signal", int(signum))  # the window closes without asking
             app.quit()
 
     for s in (signal.SIGINT, signal.SIGTERM):

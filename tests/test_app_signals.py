@@ -61,3 +61,28 @@ def test_the_studio_quits_cleanly_on_a_signal(tmp_path, sig):
     assert f"vstudio: quit on {signal.Signals(sig).name}" in err and "Traceback" not in err, err
     time.sleep(0.5)
     assert not any(alive(w) for w in worker)
+
+
+def test_a_signal_quits_even_with_jobs_queued(qtbot, tmp_path):
+    """The close questions (jobs queued, unsaved edits) are for a person at the window; a SIGTERM
+    from a service manager or a logout must not be stopped by a dialog nobody sees."""
+    from engine_helpers import StubClient
+    from PySide6.QtWidgets import QApplication
+
+    from studio.engine.queue import JobQueue
+    from studio.project.document import ProjectDocument
+    from studio.project.schema import GenParams
+    from studio.ui.main_window import MainWindow
+
+    queue = JobQueue(StubClient(), tmp_path / "media")
+    window = MainWindow(ProjectDocument(), queue=queue)
+    qtbot.addWidget(window)
+    queue.enqueue("s1", GenParams(prompt="x"))
+    asked = []
+    window.ask = lambda *a, **k: asked.append(a[2]) or a[-1]  # a person would press Cancel
+    app = QApplication.instance()
+    app.setProperty("vstudio_signal", 15)
+    try:
+        assert window.close() and asked == []
+    finally:
+        app.setProperty("vstudio_signal", None)

@@ -183,3 +183,26 @@ def test_marking_in_and_out_leaves_every_panel_where_it_was(qtbot, tmp_path):
     w.act_clear_marks.trigger()
     assert w.player.marks_label.text() == ""
     assert geometry() == before
+
+
+def test_the_inspectors_generate_takes_button_queues_them_in_the_window(qtbot, tmp_path):
+    from engine_helpers import StubClient
+
+    from studio.engine.queue import JobQueue
+    from studio.ui.generation import GenerationController
+    from studio.ui.main_window import MainWindow
+    from tests.ui_helpers import project_on_disk
+
+    doc = project_on_disk(tmp_path, n_shots=2, takes_per_shot=1, on_timeline=False)
+    queue = JobQueue(StubClient(), doc.path / "media", doc.path)
+    window = MainWindow(doc, generation=GenerationController(doc, queue), queue=queue)
+    qtbot.addWidget(window)
+    second = doc.shot_ids()[1]
+    doc.set_current_shot(second)
+    window.inspector.generateTakesRequested.emit(3)
+    assert [j.shot_id for j in queue.jobs] == [second] * 3
+    from PySide6.QtWidgets import QMessageBox
+
+    for job in queue.pending():  # nothing left to ask about when the window closes
+        queue.cancel(job.id)
+    window.ask = lambda *a, **k: QMessageBox.StandardButton.Discard

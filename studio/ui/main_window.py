@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -236,6 +237,7 @@ class MainWindow(QMainWindow):
         d.currentShotChanged.connect(self._current_shot_changed)
         d.takesChanged.connect(self._takes_changed)
         self.shots.generateRequested.connect(self.generate)
+        self.inspector.generateTakesRequested.connect(lambda n: self.generate("current", takes=n))
         self.shots.importRequested.connect(self.import_storyboard)
         self.shots.view.clicked.connect(lambda index: self.viewer.show_shot(self.shots.model.shot_id(index.row())))
         self.shots.view.activated.connect(lambda index: self.viewer.show_shot(self.shots.model.shot_id(index.row()),
@@ -249,7 +251,6 @@ class MainWindow(QMainWindow):
         self.timeline.play_button.clicked.connect(lambda: self.viewer.show_film(play=True))
         self.viewer.filmPosition.connect(self.timeline.scene.follow_playhead)
         self.player.playingChanged.connect(self._sync_loop_action)
-        # Replace the shot list's generate/import hooks' menus with the window's (one set of actions).
         if self.generation is not None:
             self.shots.model.progress_fn = self.generation.progress
             self.generation.progressChanged.connect(self.shots.model.refresh_shot)
@@ -277,15 +278,14 @@ class MainWindow(QMainWindow):
     # Generate
     # ================================================================================================
     def shot_ids_for(self, kind: str) -> list[str]:
+        current = [self.doc.current_shot_id] if self.doc.current_shot_id else []
         if kind == "selected":
-            return self.shots.selected_ids() or ([self.doc.current_shot_id] if self.doc.current_shot_id else [])
-        if kind == "stale":
-            return self.shots.stale_ids()
-        return self.doc.shot_ids()
+            return self.shots.selected_ids() or current
+        return {"stale": self.shots.stale_ids, "current": lambda: current}.get(kind, self.doc.shot_ids)()
 
-    def generate(self, kind: str) -> None:
-        """Queue shots for generation: "selected", "stale" or "all"; "takes": several of the selected."""
-        takes = 1
+    def generate(self, kind: str, takes: int = 1) -> None:
+        """Queue `takes` takes of shots: "selected", "stale", "all" or "current" (the inspector's);
+        "takes": of the selected, asking how many."""
         if kind == "takes":
             takes, ok = self.ask_int(self, "Generate takes", "New takes of each selected shot:", 3, 1, MAX_TAKES)
             if not ok:
@@ -476,13 +476,11 @@ class MainWindow(QMainWindow):
             self.engine_label.setText(f"Engine {state}…")
 
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        # a SIGTERM / SIGINT (studio.app) quits without questions: the edits are autosaved already
+        asked = QApplication.instance().property("vstudio_signal") is None
         pending = self.queue.pending() if self.queue is not None else []
-        if pending and not self._quit_with_jobs(len(pending)):
-            e.ignore()
-            return
-        if not self.maybe_save():
-            e.ignore()
-            return
+        if asked and ((pending and not self._quit_with_jobs(len(pending))) or not self.maybe_save()):
+            return e.ignore()
         self.player.pause()
         e.accept()
 
