@@ -41,7 +41,9 @@ def test_rows_follow_the_queue_and_show_estimates(setup):
     client.ready(sec_per_step=0.5, peak_memory_bytes=300 << 20)  # a starts running; b waits
     assert panel.row(b.id).eta_label.text() == "≈ 30 s · 300.0 MB"  # 0.5 s × 20 steps × 3 clips
     assert panel.status_label.text().startswith("Engine busy")
-    assert not panel.row(a.id).up_button.isEnabled() and panel.row(a.id).down_button.isEnabled()
+    # a is running: it has no place in line to change; b waits and can move up
+    assert not panel.row(a.id).up_button.isEnabled() and not panel.row(a.id).down_button.isEnabled()
+    assert panel.row(b.id).up_button.isEnabled()
 
 
 def test_running_job_shows_progress_eta_and_a_playing_preview(setup, qtbot):

@@ -204,8 +204,9 @@ class JobRow(QFrame):
         self.cancel_button.setEnabled(job.state in (JobState.QUEUED, JobState.RUNNING)
                                       and not (live is not None and live.cancelling))
         self.retry_button.setEnabled(job.state in (JobState.FAILED, JobState.CANCELLED))
-        self.up_button.setEnabled(index > 0)
-        self.down_button.setEnabled(0 <= index < len(queue.jobs) - 1)
+        waiting = job.state == JobState.QUEUED  # only a waiting job has a place in line to change
+        self.up_button.setEnabled(waiting and index > 0)
+        self.down_button.setEnabled(waiting and 0 <= index < len(queue.jobs) - 1)
         self.show_preview(self.panel.frame_tick)
 
     def _poster(self) -> Path | None:
