@@ -48,6 +48,7 @@ class ModelFolder:
 
 
 KIND = "model_folder"
+MAX_INDEX_BYTES = 1 << 20
 PICKLED = {".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle"}
 LIBRARIES = {"diffusers", "transformers"}  # no custom code: a component from anywhere else is refused
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "spiece.model", "vocab.json")
@@ -81,7 +82,13 @@ def read_index(folder: Path) -> dict[str, Any]:
     if not index.is_file():
         raise _fail(f"{folder} has no model_index.json (not a diffusers model folder)")
     try:
+        if index.stat().st_size > MAX_INDEX_BYTES:  # an index is a few hundred bytes of JSON
+            raise _fail(f"{index} is {index.stat().st_size} bytes: too large to be a model index")
         data = json.loads(index.read_text(encoding="utf-8"))
+    except ModelFolderError:
+        raise
+    except RecursionError:
+        raise _fail(f"{index} is nested too deeply to be a model index") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise _fail(f"{index} is not valid JSON ({' '.join(str(e).split())})") from None
     if not isinstance(data, dict):

@@ -53,13 +53,17 @@ def _break(f, case):
         (f / "text_encoder" / "pytorch_model.bin").write_bytes(b"\x80\x04")
     elif case == "a_file":
         return f / "model_index.json"
+    elif case == "deep_index":
+        (f / "model_index.json").write_text("[" * 100_000 + "]" * 100_000)
+    elif case == "huge_index":
+        (f / "model_index.json").write_text('{"_class_name": "WanPipeline", "x": "' + "a" * (2 << 20) + '"}')
     return f
 
 
 @pytest.mark.parametrize(("case", "words"), [
     ("missing", "not found"), ("no_index", "no model_index.json"), ("bad_json", "not valid JSON"),
     ("image_pipeline", "not a video pipeline"), ("no_vae", "missing component vae/"), ("pickled", "pickled weights"),
-    ("a_file", "not a folder"),
+    ("a_file", "not a folder"), ("deep_index", "nested too deeply"), ("huge_index", "too large"),
 ])
 def test_bad_folders_are_one_line(folder, case, words):
     with pytest.raises(ModelFolderError) as e:
