@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from process_helpers import working_on
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -88,21 +89,6 @@ def test_a_shot_without_its_reference_fails_before_the_model_loads(tmp_path, sho
     assert sorted(p.name for p in tmp_path.iterdir()) == ["board.json"]
 
 
-def _children_alive(folder: Path) -> list[str]:
-    """Processes (ffmpeg, a worker) still working on this folder's files."""
-    alive = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if str(folder) in cmd and "pytest" not in cmd:
-            alive.append(cmd[:120])
-    return alive
-
-
 @pytest.mark.parametrize("phase", ["generate", "export"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_at_any_moment_leaves_nothing(tmp_path, tiny_config, phase, sig):
@@ -134,7 +120,7 @@ def test_a_signal_at_any_moment_leaves_nothing(tmp_path, tiny_config, phase, sig
     assert f"cancelled ({signal.Signals(sig).name}); no film was written" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["board.json"]  # no film, sidecar, project, partial
     time.sleep(0.5)
-    assert _children_alive(tmp_path) == []
+    assert working_on(tmp_path) == []
 
 
 def test_an_interruption_after_the_film_is_written_reports_it_written(capsys, tmp_path):
