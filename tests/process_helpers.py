@@ -32,3 +32,25 @@ def working_on(folder: Path) -> list[str]:
     """Command lines (ffmpeg, a worker) that name this folder, other than pytest's own."""
     return [cmd[:120] for _p, fields, cmd in processes() if str(folder) in cmd and "pytest" not in cmd
             and fields[0] != "Z"]
+
+
+def signal_when(proc, ready, sig: int, what: str, timeout: float = 150.0, settle: float = 0.2) -> tuple[str, str]:
+    """Wait until `ready()` holds (failing if the process ends first or it takes too long), give the
+    process `settle` seconds more, send it `sig` and return its (stdout, stderr). The process is
+    killed if it is still running afterwards."""
+    import time
+
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if proc.poll() is not None:
+                raise AssertionError(f"the process ended before {what}: {proc.communicate()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never reached {what}")
+            time.sleep(0.02)
+        time.sleep(settle)
+        proc.send_signal(sig)
+        return proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from process_helpers import alive, children
+from process_helpers import alive, children, processes, signal_when
 
 pytestmark = pytest.mark.timeout(180)
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,20 +23,14 @@ def test_the_studio_quits_cleanly_on_a_signal(tmp_path, sig):
            "VSTUDIO_DATA_DIR": str(tmp_path / "data")}
     proc = subprocess.Popen([sys.executable, "main.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 90
-        worker = []
-        while not worker:  # the window is up and the engine's worker process has been spawned
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the studio never started its worker"
-            worker = [c for c in children(proc.pid) if "python" in Path(f"/proc/{c}/cmdline").read_text()]
-            time.sleep(0.2)
-        time.sleep(1.0)
-        proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    worker: list[int] = []
+
+    def started() -> bool:  # the window is up and the engine's worker process has been spawned
+        kids = set(children(proc.pid))
+        worker[:] = [p for p, _fields, cmd in processes() if p in kids and "python" in cmd]
+        return bool(worker)
+
+    _out, err = signal_when(proc, started, sig, "the worker started", timeout=90, settle=1.0)
     assert proc.returncode == 128 + sig, err
     assert f"vstudio: quit on {signal.Signals(sig).name}" in err and "Traceback" not in err, err
     time.sleep(0.5)

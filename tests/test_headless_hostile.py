@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from process_helpers import working_on
+from process_helpers import signal_when, working_on
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -100,19 +100,7 @@ def test_a_signal_at_any_moment_leaves_nothing(tmp_path, tiny_config, phase, sig
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started = (lambda: list(tmp_path.glob(".film.render-*/project.json"))) if phase == "generate" else \
         (lambda: list(tmp_path.glob(".film.partial-*")))
-    try:
-        deadline = time.monotonic() + 150
-        while not started():
-            if proc.poll() is not None:
-                pytest.fail(f"the render ended before the {phase} phase was caught: {proc.communicate()}")
-            assert time.monotonic() < deadline, f"the render never reached {phase}"
-            time.sleep(0.02)
-        time.sleep(0.2)
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    out, err = signal_when(proc, started, sig, f"the {phase} phase")
     if film.exists():  # the export finished in the instant before the signal: it must say so
         assert "wrote" in out and "is complete and kept" in err, (out, err)
         return
