@@ -73,7 +73,7 @@ async def render_shots(client, info: WorkerReady, project: ProjectData, folder: 
     queue = JobQueue(client, folder / "media", folder, preview_interval_s=1e9)
     service = GenerationService(queue, _Host(project, folder, save))
     loop = asyncio.get_running_loop()
-    plan = {s.id: total_steps(s.params, info) * takes for s in todo}
+    plan = {s.id: total_steps(s.params, info) for s in todo}  # sampler steps of one take
     row = {s.id: project.shots.index(s) + 1 for s in project.shots}
     results: dict[str, asyncio.Future] = {}
     done_steps = 0
@@ -86,14 +86,14 @@ async def render_shots(client, info: WorkerReady, project: ProjectData, folder: 
 
     def started(job: Job) -> None:
         if job.state == JobState.RUNNING:
-            bars.start_shot(f"shot {row[job.shot_id]}/{len(project.shots)}", plan[job.shot_id] // takes)
+            bars.start_shot(f"shot {row[job.shot_id]}/{len(project.shots)}", plan[job.shot_id])
 
     queue.on_job_changed.connect(started)
     queue.on_progress.connect(lambda job, live: bars.shot_progress(live.step, live.total, done_steps))
     service.on_take.connect(lambda job, take: settle(job, take))
     service.on_take_failed.connect(lambda job, e: settle(job, e))
     queue.on_failed.connect(lambda job, kind, message: settle(job, StudioError(kind, message)))
-    bars.start_render(sum(plan.values()))
+    bars.start_render(sum(plan.values()) * takes)
 
     jobs: list[tuple[Shot, Job]] = []
     for shot in todo:
@@ -112,5 +112,5 @@ async def render_shots(client, info: WorkerReady, project: ProjectData, folder: 
             raise
         if isinstance(outcome, StudioError):
             raise StudioError(outcome.kind, f"shot {row[shot.id]}: {outcome.message}")
-        done_steps += plan[shot.id] // takes
+        done_steps += plan[shot.id]
         bars.end_shot(done=done_steps)
