@@ -35,6 +35,10 @@ from studio.project.schema import GenParams, Job, ProjectData, Take
 PENDING_TAKE = "(the take the shot before is making)"
 
 
+def no_folder() -> StudioError:
+    return StudioError("no_path", "save the project first: takes are written into its folder")
+
+
 class ProjectHost(Protocol):
     @property
     def data(self) -> ProjectData: ...
@@ -56,10 +60,8 @@ class GenerationService:
 
     # ---- queueing ------------------------------------------------------------------------------
     def enqueue(self, shot_id: str, params: GenParams, front: bool = False) -> Job:
-        """Queue a job for a shot; bad parameters raise StudioError now (one line)."""
-        if self.host.path is None:
-            raise StudioError("no_path", "save the project first: takes are written into its folder")
-        self._follow_folder()
+        """Queue a job for a shot; bad parameters (or a project not saved yet) raise StudioError now
+        (one line): the queue builds the job's request (`build`) before it takes the job."""
         return self.queue.enqueue(shot_id, params, front=front)
 
     def _follow_folder(self) -> None:
@@ -70,7 +72,7 @@ class GenerationService:
     # ---- the queue's RequestSource -------------------------------------------------------------------
     def build(self, job: Job, ready: P.WorkerReady | None, draft: bool = False) -> dict[str, Any]:
         if self.host.path is None:
-            raise StudioError("no_path", "save the project first: takes are written into its folder")
+            raise no_folder()
         self._follow_folder()  # the project may have been saved elsewhere since the job was queued
         fps = ready.fps if ready else None
         aspects = ready.aspects if ready else None

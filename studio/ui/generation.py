@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from studio.engine.client import EngineState
-from studio.engine.generation import GenerationService
+from studio.engine.generation import GenerationService, no_folder
 from studio.engine.variations import repeated_take, take_params
 from studio.errors import StudioError
 from studio.project.model_choices import effective_model
@@ -95,7 +95,7 @@ class GenerationController(QObject):
         """Queue `takes` jobs per shot (engine.variations: an unlocked seed rolls for each), in
         shot-list order. Errors are values (also on `message`)."""
         if self.doc.path is None:
-            return self._fail(StudioError("no_path", "save the project first: takes are written into its folder"))
+            return self._fail(no_folder())
         ids = sorted((i for i in shot_ids if self.doc.row_of(i) >= 0), key=self.doc.row_of)
         queued, repeats = [], []
         for sid in ids:
